@@ -1,0 +1,131 @@
+"""The test control plane under /_emulator/: no auth, no faults, no latency, not logged."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .errors import ApiError, validation_error
+from .settings import SettingsError
+from .wire import Request, Response, Router, json_response
+
+if TYPE_CHECKING:
+    from .core import EmulatorCore
+
+
+def register(router: Router) -> None:
+    router.add("GET", "/_emulator/health", health)
+    router.add("POST", "/_emulator/reset", reset)
+    router.add("GET", "/_emulator/requests", list_requests)
+    router.add("DELETE", "/_emulator/requests", clear_requests)
+    router.add("GET", "/_emulator/settings", get_settings)
+    router.add("PUT", "/_emulator/settings", update_settings)
+    router.add("PATCH", "/_emulator/settings", update_settings)
+    router.add("GET", "/_emulator/accounts", list_accounts)
+    router.add("POST", "/_emulator/accounts", add_account)
+    router.add("POST", "/_emulator/tokens/expire", expire_tokens)
+    router.add("GET", "/_emulator/state", state)
+    router.add("POST", "/_emulator/events", emit_event)
+    router.add("GET", "/_emulator/faults", list_faults)
+    router.add("PUT", "/_emulator/faults", replace_faults)
+    router.add("DELETE", "/_emulator/faults", clear_faults)
+
+
+def health(core: EmulatorCore, request: Request) -> Response:
+    return json_response(200, {"status": "ok"})
+
+
+def reset(core: EmulatorCore, request: Request) -> Response:
+    core.reset()
+    return json_response(200, {"reset": True})
+
+
+def list_requests(core: EmulatorCore, request: Request) -> Response:
+    return json_response(200, {"requests": core.request_log.entries()})
+
+
+def clear_requests(core: EmulatorCore, request: Request) -> Response:
+    core.request_log.clear()
+    return json_response(200, {"requests": []})
+
+
+def get_settings(core: EmulatorCore, request: Request) -> Response:
+    return json_response(200, core.settings.to_dict())
+
+
+def update_settings(core: EmulatorCore, request: Request) -> Response:
+    try:
+        settings = core.update_settings(request.json_body())
+    except SettingsError as problem:
+        raise validation_error(problem.field, str(problem)) from None
+    return json_response(200, settings.to_dict())
+
+
+def list_accounts(core: EmulatorCore, request: Request) -> Response:
+    return json_response(200, {"accounts": core.client_ids()})
+
+
+def _required_string(body: dict[str, Any], name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value:
+        raise validation_error(name, f"{name} is required and must be a non-empty string")
+    return value
+
+
+def add_account(core: EmulatorCore, request: Request) -> Response:
+    body = request.json_body()
+    client_id = _required_string(body, "client_id")
+    client_secret = _required_string(body, "client_secret")
+    if not core.add_account(client_id, client_secret):
+        raise ApiError(409, "conflict", f"account {client_id} exists with another secret", field="client_id")
+    return json_response(200, {"account": {"client_id": client_id}})
+
+
+def expire_tokens(core: EmulatorCore, request: Request) -> Response:
+    return json_response(200, {"expired": core.expire_tokens()})
+
+
+def state(core: EmulatorCore, request: Request) -> Response:
+    return json_response(200, core.state_document())
+
+
+def _event_id(core: EmulatorCore, body: dict[str, Any]) -> str:
+    name = _required_string(body, "event")
+    event_id = core.resolve_event(name)
+    if event_id is None:
+        naming = core.settings.event_naming
+        raise validation_error("event", f"event {name} is not a known event name (naming {naming!r}) or id")
+    return event_id
+
+
+def _optional(body: dict[str, Any], name: str, kind: type, description: str) -> Any:
+    value = body.get(name)
+    if value is not None and not isinstance(value, kind):
+        raise validation_error(name, f"{name} must be {description}")
+    return value
+
+
+def emit_event(core: EmulatorCore, request: Request) -> Response:
+    body = request.json_body()
+    event_id = _event_id(core, body)
+    client_id = _optional(body, "client_id", str, "a string")
+    if client_id is not None and client_id not in core.client_ids():
+        raise validation_error("client_id", f"client_id {client_id} is not a known account")
+    terminal_id = _optional(body, "terminal_id", str, "a string")
+    payload = _optional(body, "payload", dict, "a JSON object")
+    wait = _optional(body, "wait", bool, "true or false")
+    notes = core.emit(event_id, client_id, terminal_id, payload, wait=wait is not False)
+    return json_response(200, notes)
+
+
+def list_faults(core: EmulatorCore, request: Request) -> Response:
+    return json_response(200, {"rules": core.faults.describe()})
+
+
+def replace_faults(core: EmulatorCore, request: Request) -> Response:
+    core.faults.replace(request.json_body().get("rules"))
+    return json_response(200, {"rules": core.faults.describe()})
+
+
+def clear_faults(core: EmulatorCore, request: Request) -> Response:
+    core.faults.clear()
+    return json_response(200, {"rules": []})

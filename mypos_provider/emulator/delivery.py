@@ -1,0 +1,275 @@
+"""Delivering events to webhooks: signed POSTs, notification records, retries on a compressed clock."""
+
+from __future__ import annotations
+
+import heapq
+import http.client
+import itertools
+import ssl
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import SplitResult, urlsplit
+
+from .catalogue import build_payload, event_by_id, terminal_id_of
+from .models import Notification, Store
+from .settings import EmulatorSettings
+from .signing import render_body, signature_header
+
+USER_AGENT = "myPOS-Webhooks/1.0 (mypos-emulator)"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One event on its way to one subscription's webhook."""
+
+    client_id: str
+    subscription_id: str
+    webhook_id: str
+    event_id: str
+    payload: Any
+    generation: int
+    # An explicit sandbox request (/fake) reaches the webhook even when it is inactive.
+    ignore_inactive: bool = False
+
+
+def post_json(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int | None:
+    """POSTs and returns the receiver's status, or None when no HTTP answer came back.
+
+    http.client rather than urllib.request: urllib title-cases header names (X-Mypos-Signature) and
+    follows redirects, while myPOS sends X-myPOS-* and counts every 3xx as a failure. No proxies either,
+    so a developer's http_proxy never captures loopback deliveries. HTTPS verifies certificates.
+    """
+    target = urlsplit(url)
+    path = (target.path or "/") + (f"?{target.query}" if target.query else "")
+    try:
+        connection = _connection(target, timeout)
+    except ValueError:  # e.g. a non-numeric port
+        return None
+    try:
+        connection.request("POST", path, body=body, headers=headers)
+        answer = connection.getresponse()
+        answer.read()
+        return answer.status
+    except (OSError, http.client.HTTPException):
+        return None
+    finally:
+        connection.close()
+
+
+def _connection(target: SplitResult, timeout: float) -> http.client.HTTPConnection:
+    if target.scheme == "https":
+        context = ssl.create_default_context()
+        return http.client.HTTPSConnection(target.hostname or "", target.port, timeout=timeout, context=context)
+    return http.client.HTTPConnection(target.hostname or "", target.port, timeout=timeout)
+
+
+def is_delivered(response_code: int | None) -> bool:
+    return response_code is not None and 200 <= response_code < 300
+
+
+class _Scheduler:
+    """A timer heap on one thread; each due job runs on its own daemon thread so a slow receiver blocks nobody."""
+
+    def __init__(self) -> None:
+        self._jobs: list[tuple[float, int, Callable[[], None]]] = []
+        self._order = itertools.count()
+        self._wakeup = threading.Condition()
+        self._stopped = False
+        self._thread = threading.Thread(target=self._run, name="mypos-emulator-retries", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        with self._wakeup:
+            self._stopped = True
+            self._jobs.clear()
+            self._wakeup.notify()
+        if self._thread.is_alive():
+            self._thread.join(timeout=2)
+
+    def clear(self) -> None:
+        with self._wakeup:
+            self._jobs.clear()
+
+    def call_later(self, delay: float, job: Callable[[], None]) -> None:
+        with self._wakeup:
+            heapq.heappush(self._jobs, (time.monotonic() + delay, next(self._order), job))
+            self._wakeup.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._wakeup:
+                job = self._next_due_job()
+                if job is None:
+                    return
+            threading.Thread(target=job, name="mypos-emulator-delivery", daemon=True).start()
+
+    def _next_due_job(self) -> Callable[[], None] | None:
+        while not self._stopped:
+            if not self._jobs:
+                self._wakeup.wait()
+                continue
+            due, _, job = self._jobs[0]
+            wait = due - time.monotonic()
+            if wait <= 0:
+                heapq.heappop(self._jobs)
+                return job
+            self._wakeup.wait(wait)
+        return None
+
+
+@dataclass(frozen=True)
+class _Target:
+    url: str
+    secret: str
+    event_name: str
+
+
+class Dispatcher:
+    """Sends deliveries, records every attempt as a Notification and schedules retries after failures."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Callable[[], EmulatorSettings],
+        generation: Callable[[], int],
+        changed: Callable[[], None],
+    ) -> None:
+        self._store = store
+        self._settings = settings
+        self._generation = generation
+        self._changed = changed
+        self._scheduler = _Scheduler()
+
+    def start(self) -> None:
+        self._scheduler = _Scheduler()  # fresh thread, so a stopped emulator can start again
+        self._scheduler.start()
+
+    def stop(self) -> None:
+        self._scheduler.stop()
+
+    def cancel_pending(self) -> None:
+        self._scheduler.clear()
+
+    def send_now(self, deliveries: list[Delivery]) -> list[Notification]:
+        """First attempts, in parallel, returning once all have an outcome."""
+        if len(deliveries) == 1:
+            note = self.attempt(deliveries[0], 0)
+            return [note] if note is not None else []
+        results: list[Notification | None] = [None] * len(deliveries)
+
+        def run(index: int, delivery: Delivery) -> None:
+            results[index] = self.attempt(delivery, 0)
+
+        workers = [threading.Thread(target=run, args=pair, daemon=True) for pair in enumerate(deliveries)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        return [note for note in results if note is not None]
+
+    def send_later(self, deliveries: list[Delivery]) -> None:
+        for delivery in deliveries:
+            self._scheduler.call_later(0, lambda d=delivery: self.attempt(d, 0))
+
+    def attempt(self, delivery: Delivery, retry_count: int) -> Notification | None:
+        target = self._target(delivery)
+        if target is None:
+            return None  # the webhook or subscription went away: myPOS stops delivering too
+        settings = self._settings()
+        timestamp = int(time.time())
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            "X-myPOS-Event": target.event_name,
+            "X-myPOS-Signature": signature_header(
+                target.secret, delivery.payload, settings.signing_scheme, timestamp
+            ),
+        }
+        sent_on = time.time()
+        body = render_body(delivery.payload, settings.body_style)
+        code = post_json(target.url, body, headers, settings.delivery_timeout)
+        note = Notification(
+            id=str(uuid.uuid4()),
+            event=target.event_name,
+            payload=delivery.payload,
+            sent_on=sent_on,
+            response_code=code,
+            retry_count=retry_count,
+            url=target.url,
+            webhook_id=delivery.webhook_id,
+            subscription_id=delivery.subscription_id,
+        )
+        if not self._record(delivery, note):
+            return None
+        self._retry_if_failed(delivery, note, settings)
+        return note
+
+    def _target(self, delivery: Delivery) -> _Target | None:
+        """Re-reads the webhook each attempt, as a retrying sender would: a new URL or secret applies."""
+        with self._store.lock:
+            if delivery.generation != self._generation():
+                return None
+            account = self._store.accounts.get(delivery.client_id)
+            if account is None or account.live_subscription(delivery.subscription_id) is None:
+                return None
+            hook = account.live_webhook(delivery.webhook_id)
+            if hook is None or not (hook.is_active or delivery.ignore_inactive):
+                return None
+            event = event_by_id(delivery.event_id)
+            name = event.name(self._settings().event_naming) if event else delivery.event_id
+            return _Target(hook.payload_url, hook.secret, name)
+
+    def _record(self, delivery: Delivery, note: Notification) -> bool:
+        with self._store.lock:
+            account = self._store.accounts.get(delivery.client_id)
+            if account is None or delivery.generation != self._generation():
+                return False  # reset while the attempt was in flight
+            account.notifications.append(note)
+        self._changed()
+        return True
+
+    def _retry_if_failed(self, delivery: Delivery, note: Notification, settings: EmulatorSettings) -> None:
+        delays = settings.delivery_retry_delays
+        if is_delivered(note.response_code) or note.retry_count >= len(delays):
+            return
+        next_try = note.retry_count + 1
+        self._scheduler.call_later(delays[note.retry_count], lambda: self.attempt(delivery, next_try))
+
+
+def filter_matches(event_filter: dict[str, Any] | None, is_pos_event: bool, terminal_id: str | None) -> bool:
+    """`tids` narrows pos.* events to the listed terminals; account.* events have no terminal."""
+    if event_filter is None or not is_pos_event or "tids" not in event_filter:
+        return True
+    return terminal_id is not None and terminal_id in event_filter["tids"]
+
+
+def plan_deliveries(
+    store: Store,
+    event_id: str,
+    client_ids: list[str],
+    terminal_id: str | None,
+    payload: Any | None,
+    settings: EmulatorSettings,
+    generation: int,
+) -> list[Delivery]:
+    """Who receives an event: active webhooks subscribed to it whose filter matches. Caller holds the lock."""
+    event = event_by_id(event_id)
+    assert event is not None
+    deliveries: list[Delivery] = []
+    for client_id in client_ids:
+        account = store.accounts[client_id]
+        body = payload if payload is not None else build_payload(event, settings.event_naming, terminal_id, time.time())
+        body_terminal = terminal_id or terminal_id_of(body)
+        for sub in account.live_subscriptions():
+            hook = account.live_webhook(sub.webhook_id)
+            if sub.event_id != event_id or hook is None or not hook.is_active:
+                continue
+            if filter_matches(sub.filter, event.is_pos, body_terminal):
+                deliveries.append(Delivery(client_id, sub.id, hook.id, event_id, body, generation))
+    return deliveries
