@@ -175,6 +175,12 @@ class MyPOSClient:
 
     # ---- notifications ------------------------------------------------------------------------------
 
+    def request_fake_event(self, subscription_id: str) -> Notification | None:
+        """Ask myPOS (sandbox) or the emulator to deliver a sample event of the subscription's type."""
+        body = self._call("POST", f"/subscriptions/{_segment(subscription_id)}/fake",
+                          operation=f"request a sample event for subscription {subscription_id}")
+        return Notification.from_api(body) if body else None
+
     def iter_notifications(self, **filters: str) -> Iterator[Notification]:
         return self._paginate("/notifications", "notifications", Notification.from_api, "list notifications",
                               params=filters or None)
@@ -247,28 +253,29 @@ class MyPOSClient:
                 response = self._send(self._writes, "POST", path, token, data=data)
             except _Unsent as failure:
                 problem, status = str(failure), None
+                self._sleep(self._backoff(attempt), started)
+                continue
             except _Ambiguous as failure:
                 problem, status = f"{failure} (the request may have been applied)", None
-                if (existing := find_existing()) is not None:
-                    log.info("%s: adopted the object an interrupted attempt created", operation)
-                    return existing
+                # A server that timed out may still be finishing the write: give it time before looking.
+                self._sleep(max(self._backoff(attempt), self.policy.timeout / 2), started)
             else:
                 if response.status_code == 401:
                     self.tokens.invalidate(token)
                     problem, status = "HTTP 401 (token refused)", 401
-                elif response.status_code == 429:
+                    continue
+                if response.status_code == 429:
                     problem, status = "HTTP 429 (rate limited)", 429
                     self._sleep(_retry_after(response, self.policy.retry_after_max), started)
                     continue
-                elif response.status_code in RETRYABLE_STATUSES:
-                    problem, status = f"HTTP {response.status_code}", response.status_code
-                    if (existing := find_existing()) is not None:
-                        log.info("%s: adopted the object a failed attempt created", operation)
-                        return existing
-                else:
+                if response.status_code not in RETRYABLE_STATUSES:
                     return self._parse(response, operation, secrets + [token])
-            if attempt < self.policy.max_attempts:
+                problem, status = f"HTTP {response.status_code}", response.status_code
                 self._sleep(self._backoff(attempt), started)
+            # Ambiguous: the object may exist. Adopt it rather than risk a duplicate.
+            if (existing := find_existing()) is not None:
+                log.info("%s: adopted the object an interrupted attempt created", operation)
+                return existing
         raise TransientError(operation, self.policy.max_attempts, problem, status=status)
 
     def _send(

@@ -1,0 +1,92 @@
+"""Serve `read()` from one listing of the account per deployment.
+
+A `pulumi refresh` of N webhooks and M subscriptions would cost N + M GETs. Instead, the first read lists
+webhooks and subscriptions in pages of 100 and later reads are answered from that listing. The snapshot
+lives in the provider process, which the engine starts for one deployment, so it never serves data from an
+earlier deployment; the provider's own writes update it, and an object missing from the listing (created
+since, or deleted) is looked up with a single GET.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from ..client import MyPOSClient, NotFoundError, Subscription, Webhook
+
+MAX_AGE_SECONDS = 300.0
+
+
+class AccountSnapshot:
+    def __init__(self, client: MyPOSClient, *, max_age: float = MAX_AGE_SECONDS) -> None:
+        self.client = client
+        self._max_age = max_age
+        self._lock = threading.Lock()
+        self._loaded_at: float | None = None
+        self._webhooks: dict[str, Webhook] = {}
+        self._subscriptions: dict[str, Subscription] = {}
+
+    def webhook(self, webhook_id: str) -> Webhook | None:
+        """The live webhook, or None when it no longer exists (404 or soft-deleted)."""
+        self._ensure_loaded()
+        with self._lock:
+            cached = self._webhooks.get(webhook_id)
+        if cached is not None:
+            return cached
+        try:
+            found = self.client.get_webhook(webhook_id)
+        except NotFoundError:
+            return None
+        return None if found.is_deleted else self.remember_webhook(found)
+
+    def subscription(self, subscription_id: str) -> Subscription | None:
+        self._ensure_loaded()
+        with self._lock:
+            cached = self._subscriptions.get(subscription_id)
+        if cached is not None:
+            return cached
+        try:
+            found = self.client.get_subscription(subscription_id)
+        except NotFoundError:
+            return None
+        return self.remember_subscription(found)
+
+    def event_names_of(self, webhook_id: str) -> list[str] | None:
+        """Names of the events the webhook is subscribed to, when the listing knows them."""
+        with self._lock:
+            if self._loaded_at is None:
+                return None
+            return sorted({s.event_name for s in self._subscriptions.values() if s.webhook_id == webhook_id})
+
+    def remember_webhook(self, webhook: Webhook) -> Webhook:
+        with self._lock:
+            if self._loaded_at is not None:
+                self._webhooks[webhook.id] = webhook
+        return webhook
+
+    def remember_subscription(self, subscription: Subscription) -> Subscription:
+        with self._lock:
+            if self._loaded_at is not None:
+                self._subscriptions[subscription.id] = subscription
+        return subscription
+
+    def forget_webhook(self, webhook_id: str) -> None:
+        with self._lock:
+            self._webhooks.pop(webhook_id, None)
+            for sub_id in [s.id for s in self._subscriptions.values() if s.webhook_id == webhook_id]:
+                del self._subscriptions[sub_id]
+
+    def forget_subscription(self, subscription_id: str) -> None:
+        with self._lock:
+            self._subscriptions.pop(subscription_id, None)
+
+    def _ensure_loaded(self) -> None:
+        # One thread lists while the others wait for it: the dynamic-provider host runs 4 reads at once.
+        with self._lock:
+            fresh = self._loaded_at is not None and time.monotonic() - self._loaded_at < self._max_age
+            if fresh:
+                return
+            webhooks = {w.id: w for w in self.client.iter_webhooks() if not w.is_deleted}
+            subscriptions = {s.id: s for s in self.client.iter_subscriptions()}
+            self._webhooks, self._subscriptions = webhooks, subscriptions
+            self._loaded_at = time.monotonic()

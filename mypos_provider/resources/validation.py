@@ -1,0 +1,94 @@
+"""Input checks shared by the resources: each returns a sentence naming the field and the fix, or None."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from pulumi.dynamic import CheckFailure
+from pulumi.output import Output, Unknown
+from pulumi.runtime.rpc import UNKNOWN
+
+from ..settings import is_loopback
+
+MAX_SECRET_LENGTH = 32
+TERMINAL_ID = re.compile(r"^[A-Za-z0-9]{1,32}$")
+OBJECT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
+
+
+def is_unknown(value: Any) -> bool:
+    """During preview an input computed from another resource is not known yet."""
+    if isinstance(value, list):
+        return any(is_unknown(v) for v in value)
+    if isinstance(value, dict):
+        return any(is_unknown(v) for v in value.values())
+    return isinstance(value, (Unknown, Output)) or (isinstance(value, str) and value == UNKNOWN)
+
+
+def failure(field: str, reason: str) -> CheckFailure:
+    return CheckFailure(field, reason)
+
+
+def payload_url_problem(value: Any) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return "payload_url is required: give the https URL myPOS should POST callbacks to"
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"payload_url {value!r} is not an absolute URL: write it like https://shop.example.com/mypos/callback"
+    if parts.username or parts.password:
+        return "payload_url must not embed credentials (user:password@): authenticate callbacks with the secret"
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        return (f"payload_url {value!r} uses http on a public host: myPOS requires https for callbacks "
+                "(http is accepted only for loopback addresses, e.g. a receiver on your machine)")
+    if parts.fragment:
+        return "payload_url must not have a #fragment: it is never sent to the server"
+    return None
+
+
+def secret_problem(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        return f"secret must be a string, not {type(value).__name__}"
+    if value == "":
+        return "secret is empty: omit it to have a strong one generated, or give 1 to 32 characters"
+    if len(value) > MAX_SECRET_LENGTH:
+        return (f"secret is {len(value)} characters long; myPOS accepts at most {MAX_SECRET_LENGTH}: "
+                "shorten it, or omit it to have a 32-character one generated")
+    if value != value.strip():
+        return "secret starts or ends with whitespace: remove it (it would silently break signature checks)"
+    return None
+
+
+def bool_problem(field: str, value: Any) -> str | None:
+    if isinstance(value, bool):
+        return None
+    return f"{field} must be true or false, not {value!r}"
+
+
+def adopt_id_problem(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not OBJECT_ID.match(value):
+        return (f"adopt_id {value!r} is not a myPOS object id: copy the id from "
+                "`python -m mypos_provider list`, or leave adopt_id out to create a new object")
+    return None
+
+
+def terminal_ids_problem(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        return f"terminal_ids must be a list of terminal ids such as [\"90004889\"], not {type(value).__name__}"
+    if not value:
+        return "terminal_ids is empty: omit it to receive events from every terminal, or list terminal ids"
+    for tid in value:
+        if not isinstance(tid, str):
+            return f"terminal_ids must contain strings; {tid!r} is a {type(tid).__name__}: quote it, e.g. \"{tid}\""
+        if not TERMINAL_ID.match(tid):
+            return f"terminal id {tid!r} is not valid: use the terminal's id as shown in myPOS, e.g. \"90004889\""
+    duplicates = sorted({tid for tid in value if value.count(tid) > 1})
+    if duplicates:
+        return f"terminal_ids lists {', '.join(duplicates)} more than once: list each terminal once"
+    return None
