@@ -1,0 +1,50 @@
+"""Fixtures shared by every test: a fresh emulator per test and engine-backed deployments against it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.accounts import Account, random_credentials
+from harness.emulator import EmulatorControl
+from harness.engine import Deployment, new_deployment
+from mypos_provider.emulator import Emulator
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    with Emulator(port=0).start() as emu:
+        yield emu
+
+
+@pytest.fixture
+def control(emulator: Emulator) -> EmulatorControl:
+    return EmulatorControl(emulator.url)
+
+
+@pytest.fixture
+def account(control: EmulatorControl) -> Account:
+    credentials = random_credentials()
+    control.add_account(credentials.client_id, credentials.client_secret)
+    return credentials
+
+
+@pytest.fixture
+def deploy(tmp_path: Path, emulator: Emulator, account: Account) -> Callable[..., Deployment]:
+    """Make a deployment of the stack program (or another program) against the test's emulator account."""
+
+    def make(webhooks: list[dict[str, Any]] | None = None, **kw: Any) -> Deployment:
+        return new_deployment(tmp_path, auth_url=emulator.url, client_id=account.client_id,
+                              client_secret=account.client_secret, webhooks=webhooks, **kw)
+
+    return make
+
+
+@pytest.fixture
+def outofband(emulator: Emulator, account: Account) -> "OutOfBand":
+    from harness.outofband import OutOfBand
+
+    return OutOfBand(emulator.url, account.client_id, account.client_secret)

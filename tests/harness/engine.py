@@ -1,0 +1,157 @@
+"""Drive the real Pulumi engine (Automation API) on a temporary project, backend and PULUMI_HOME."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pulumi import automation as auto
+
+ROOT = Path(__file__).resolve().parents[2]
+TOOLS = ROOT / ".tools"
+PULUMI = TOOLS / "bin" / "pulumi"
+PASSPHRASE = "engine-test-passphrase"
+
+
+def require_engine() -> None:
+    """Engine-backed tests fail, never skip, without the CLI: a green run must mean they ran."""
+    if not PULUMI.exists():
+        pytest.fail("the Pulumi CLI is missing at .tools/bin/pulumi: run scripts/install-pulumi-cli "
+                    "(scripts/test does it for you)", pytrace=False)
+
+
+def copy_project(destination: Path, *, program: str | None = None) -> Path:
+    """The repository's Pulumi project (or another program) in a directory of its own."""
+    destination.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "Pulumi.yaml", destination / "Pulumi.yaml")
+    if program is None:
+        shutil.copy(ROOT / "__main__.py", destination / "__main__.py")
+    else:
+        (destination / "__main__.py").write_text(program)
+    (destination / "stacks").mkdir(exist_ok=True)
+    # Pulumi.yaml names ./venv; point it at the repository's venv, where the package is installed.
+    (destination / "venv").symlink_to(ROOT / "venv")
+    return destination
+
+
+@dataclass
+class Deployment:
+    """One stack of a temporary project, with everything it printed and logged kept for inspection."""
+
+    stack: auto.Stack
+    work_dir: Path
+    backend_dir: Path
+    provider_log: Path
+    output: list[str] = field(default_factory=list)
+
+    # ---- operations (every line the CLI prints is kept) ---------------------------------------------
+
+    def up(self, **kw: Any) -> auto.UpResult:
+        return self.stack.up(on_output=self.output.append, color="never", **kw)
+
+    def preview(self, **kw: Any) -> auto.PreviewResult:
+        return self.stack.preview(on_output=self.output.append, color="never", **kw)
+
+    def refresh(self, **kw: Any) -> auto.RefreshResult:
+        return self.stack.refresh(on_output=self.output.append, color="never", **kw)
+
+    def destroy(self, **kw: Any) -> auto.DestroyResult:
+        return self.stack.destroy(on_output=self.output.append, color="never", **kw)
+
+    def set_webhooks(self, webhooks: list[Mapping[str, Any]]) -> None:
+        has_secret = any("secret" in w for w in webhooks)
+        self.stack.set_config("mypos:webhooks", auto.ConfigValue(json.dumps(webhooks), secret=has_secret))
+
+    def set_config(self, key: str, value: str, *, secret: bool = False) -> None:
+        self.stack.set_config(key, auto.ConfigValue(value, secret=secret))
+
+    # ---- what an attacker could read ----------------------------------------------------------------
+
+    def state_text(self) -> str:
+        return "\n".join(p.read_text(errors="replace") for p in self.backend_dir.rglob("*") if p.is_file())
+
+    def export_text(self) -> str:
+        """`pulumi stack export` as a user runs it (the Automation API's export adds --show-secrets)."""
+        return self.cli("stack", "export", "--stack", self.stack.name)
+
+    def cli(self, *args: str) -> str:
+        env = {**os.environ, **self.stack.workspace.env_vars, "PULUMI_HOME": str(self.stack.workspace.pulumi_home)}
+        done = subprocess.run([str(PULUMI), *args, "--non-interactive"], cwd=self.work_dir, env=env,
+                              capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            raise AssertionError(f"pulumi {' '.join(args)} failed: {done.stderr}")
+        return done.stdout
+
+    def log_text(self) -> str:
+        return self.provider_log.read_text(errors="replace") if self.provider_log.exists() else ""
+
+    def cli_text(self) -> str:
+        return "\n".join(self.output)
+
+    def leaked(self, secrets: Iterable[str]) -> list[str]:
+        """Where any of the secrets appears in plaintext: state files, stack export, CLI output, provider log."""
+        places = {"state files": self.state_text(), "stack export": self.export_text(),
+                  "CLI output": self.cli_text(), "provider log": self.log_text()}
+        return [f"{name} contains {secret[:4]}..." for secret in secrets if secret
+                for name, text in places.items() if secret in text]
+
+    def resources(self, type_name: str) -> list[dict[str, Any]]:
+        deployment = self.stack.export_stack().deployment
+        return [r for r in deployment.get("resources", []) if r["type"].endswith(type_name)]
+
+
+def new_deployment(
+    tmp_path: Path,
+    *,
+    auth_url: str,
+    client_id: str,
+    client_secret: str,
+    webhooks: list[Mapping[str, Any]] | None = None,
+    program: str | None = None,
+    stack_name: str = "test",
+    extra_env: Mapping[str, str] | None = None,
+    project_dir: Path | None = None,
+) -> Deployment:
+    require_engine()
+    work_dir = project_dir or copy_project(tmp_path / "project", program=program)
+    backend = tmp_path / "backend"
+    backend.mkdir(exist_ok=True)
+    provider_log = tmp_path / "provider.log"
+    env = {
+        "PULUMI_BACKEND_URL": f"file://{backend}",
+        "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        "PATH": f"{TOOLS / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+        "MYPOS_LOG_FILE": str(provider_log),
+        # No ambient credentials or .env of the developer's machine may leak into a test.
+        "MYPOS_DOTENV": str(tmp_path / "no.env"),
+        **(extra_env or {}),
+    }
+    options = auto.LocalWorkspaceOptions(
+        work_dir=str(work_dir),
+        pulumi_home=str(tmp_path / "pulumi-home"),
+        env_vars=env,
+        secrets_provider="passphrase",
+        pulumi_command=auto.PulumiCommand(root=str(TOOLS)),
+    )
+    stack = auto.create_stack(stack_name, work_dir=str(work_dir), opts=options)
+    deployment = Deployment(stack, work_dir, backend, provider_log)
+    config = {
+        "mypos:authUrl": auto.ConfigValue(auth_url),
+        "mypos:apiUrl": auto.ConfigValue(auth_url.rstrip("/") + "/v1"),
+        "mypos:clientId": auto.ConfigValue(client_id),
+        "mypos:clientSecret": auto.ConfigValue(client_secret, secret=True),
+    }
+    if webhooks is not None:
+        config["mypos:webhooks"] = auto.ConfigValue(json.dumps(webhooks),
+                                                    secret=any("secret" in w for w in webhooks))
+    stack.set_all_config(config)  # one CLI call instead of one per key
+    return deployment

@@ -1,0 +1,239 @@
+"""The API client against the emulator over real HTTP: shapes, pagination, tokens, retries, duplicates."""
+
+from __future__ import annotations
+
+import pytest
+
+from mypos_provider.client import (
+    MyPOSClient,
+    NotFoundError,
+    RetryPolicy,
+    TransientError,
+    UnreachableError,
+    ValidationError,
+)
+from mypos_provider.client.auth import shared_token_source
+from mypos_provider.client.errors import redact
+
+FAST = RetryPolicy(max_retries=3, timeout=1.0, connect_timeout=1.0, deadline=20, backoff_factor=0.01,
+                   backoff_max=0.05, backoff_jitter=0.01, retry_after_max=1)
+URL = "https://shop.example.com/mypos/callback"
+
+
+@pytest.fixture
+def client(emulator, account) -> MyPOSClient:
+    return MyPOSClient(api_url=emulator.api_url, auth_url=emulator.auth_url, client_id=account.client_id,
+                       client_secret=account.client_secret, policy=FAST)
+
+
+def count(control, method: str, path: str) -> int:
+    return sum(1 for r in control.requests() if r["method"] == method and r["path"] == path)
+
+
+def test_create_then_get_returns_the_same_webhook(client):
+    created = client.create_webhook(URL, "s3cret")
+
+    fetched = client.get_webhook(created.id)
+
+    assert (fetched.id, fetched.payload_url, fetched.secret, fetched.is_active) == (created.id, URL, "s3cret", True)
+    assert fetched.created_on is not None and fetched.events == ()
+
+
+def test_webhook_repr_never_shows_the_secret(client):
+    assert "s3cret-value" not in repr(client.create_webhook(URL, "s3cret-value"))
+
+
+def test_listing_follows_pages_of_one_hundred(client, control):
+    for n in range(150):
+        client.create_webhook(f"{URL}/{n}", "s3cret")
+    control.clear_requests()
+
+    listed = list(client.iter_webhooks())
+
+    assert len(listed) == 150 and len({w.id for w in listed}) == 150
+    assert count(control, "GET", "/v1/webhooks") == 2
+
+
+def test_bare_objects_and_unix_timestamps_are_understood(client, emulator):
+    emulator.update_settings(wrap_single_objects=False, created_on_format="unix", create_status=201)
+
+    created = client.create_webhook(URL, "s3cret")
+
+    assert client.get_webhook(created.id).created_on == created.created_on is not None
+
+
+def test_event_catalogue_is_fetched_once_per_client(client, control):
+    client.list_events()
+    client.event_by_name("pos.payment.completed")
+
+    assert count(control, "GET", "/v1/events") == 1
+    assert client.event_by_name("pos.payment.completed").id == "33bcd9a7-43e4-4c0c-a728-106210056b1a"
+
+
+def test_subscription_round_trip_keeps_webhook_event_and_terminals(client):
+    hook = client.create_webhook(URL, "s3cret")
+    event = client.event_by_name("pos.payment.completed")
+
+    created = client.create_subscription(hook.id, event, ["90004889"])
+    updated = client.update_subscription(created.id, ["90004889", "90004890"])
+
+    fetched = client.get_subscription(created.id)
+    assert (fetched.webhook_id, fetched.event_name) == (hook.id, "pos.payment.completed")
+    assert updated.terminal_ids == fetched.terminal_ids == ("90004889", "90004890")
+
+
+def test_missing_objects_raise_not_found(client):
+    with pytest.raises(NotFoundError):
+        client.get_webhook("0a1b2c3d-0000-4000-8000-000000000000")
+
+
+def test_deleted_webhook_is_not_found(client):
+    hook = client.create_webhook(URL, "s3cret")
+    client.delete_webhook(hook.id)
+
+    with pytest.raises(NotFoundError):
+        client.get_webhook(hook.id)
+
+
+def test_rejected_field_raises_validation_error_naming_it(client):
+    with pytest.raises(ValidationError) as error:
+        client.create_webhook(URL, "x" * 33)
+
+    assert error.value.field == "secret" and error.value.status == 400
+
+
+def test_one_token_serves_every_client_of_the_same_credentials(emulator, account, control):
+    clients = [MyPOSClient(api_url=emulator.api_url, auth_url=emulator.auth_url, client_id=account.client_id,
+                           client_secret=account.client_secret, policy=FAST) for _ in range(3)]
+
+    for c in clients:
+        list(c.iter_webhooks())
+
+    assert count(control, "POST", "/oauth/token") == 1
+
+
+def test_an_expired_token_is_renewed_once_and_the_request_succeeds(client, emulator, control):
+    list(client.iter_webhooks())
+    emulator.expire_tokens()
+
+    list(client.iter_webhooks())
+
+    assert count(control, "POST", "/oauth/token") == 2
+
+
+def test_rate_limited_reads_are_retried_after_retry_after(client, emulator, control):
+    emulator.set_faults([{"method": "GET", "path": "/v1/webhooks", "kind": "status", "status": 429,
+                          "retry_after": 1, "sequence": [True, True]}])
+
+    assert list(client.iter_webhooks()) == []
+    assert count(control, "GET", "/v1/webhooks") == 3
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_server_errors_on_reads_are_retried(client, emulator, control, status):
+    emulator.set_faults([{"method": "GET", "path": "/v1/webhooks", "kind": "status", "status": status,
+                          "sequence": [True]}])
+
+    assert list(client.iter_webhooks()) == []
+    assert count(control, "GET", "/v1/webhooks") == 2
+
+
+def test_dropped_connections_on_reads_are_retried(client, emulator, control):
+    emulator.set_faults([{"method": "GET", "path": "/v1/webhooks", "kind": "drop", "sequence": [True]}])
+
+    assert list(client.iter_webhooks()) == []
+    assert count(control, "GET", "/v1/webhooks") == 2
+
+
+def test_a_rate_limited_create_is_sent_again_and_makes_one_webhook(client, emulator, control, account):
+    emulator.set_faults([{"method": "POST", "path": "/v1/webhooks", "kind": "status", "status": 429,
+                          "sequence": [True]}])
+
+    client.create_webhook(URL, "s3cret")
+
+    assert count(control, "POST", "/v1/webhooks") == 2
+    assert len(control.live_webhooks(account.client_id)) == 1
+
+
+@pytest.mark.parametrize("then", ["status", "drop"])
+def test_a_create_that_committed_then_failed_is_adopted_not_duplicated(client, emulator, control, account, then):
+    emulator.set_faults([{"method": "POST", "path": "/v1/webhooks", "kind": "commit_then_fail", "status": 502,
+                          "then": then, "sequence": [True]}])
+
+    created = client.create_webhook(URL, "s3cret")
+
+    assert count(control, "POST", "/v1/webhooks") == 1
+    assert [w["id"] for w in control.live_webhooks(account.client_id)] == [created.id]
+
+
+def test_a_create_answered_after_the_read_timeout_is_adopted_not_duplicated(client, emulator, control, account):
+    emulator.set_faults([{"method": "POST", "path": "/v1/webhooks", "kind": "slow", "delay": 1.2,
+                          "sequence": [True]}])
+
+    created = client.create_webhook(URL, "s3cret")
+
+    assert [w["id"] for w in control.live_webhooks(account.client_id)] == [created.id]
+
+
+def test_a_create_that_failed_before_committing_is_sent_again(client, emulator, control, account):
+    emulator.set_faults([{"method": "POST", "path": "/v1/webhooks", "kind": "status", "status": 503,
+                          "sequence": [True]}])
+
+    client.create_webhook(URL, "s3cret")
+
+    assert count(control, "POST", "/v1/webhooks") == 2
+    assert len(control.live_webhooks(account.client_id)) == 1
+
+
+def test_a_subscription_create_that_committed_then_failed_is_adopted(client, emulator, control, account):
+    hook = client.create_webhook(URL, "s3cret")
+    emulator.set_faults([{"method": "POST", "path": "/v1/subscriptions", "kind": "commit_then_fail",
+                          "status": 500, "sequence": [True]}])
+
+    client.create_subscription(hook.id, client.event_by_name("pos.payment.completed"), ["90004889"])
+
+    assert len(control.live_subscriptions(account.client_id)) == 1
+
+
+def test_exhausted_retries_name_the_operation_and_status_but_no_secret(client, emulator, control, account):
+    emulator.set_faults([{"method": "POST", "path": "/v1/webhooks", "kind": "status", "status": 503}])
+
+    with pytest.raises(TransientError) as error:
+        client.create_webhook(URL, "very-secret-value")
+
+    message = str(error.value)
+    assert "create webhook failed after 4 attempt(s)" in message and "HTTP 503" in message
+    assert "very-secret-value" not in message and account.client_secret not in message
+    assert count(control, "POST", "/v1/webhooks") == FAST.max_attempts
+    assert control.live_webhooks(account.client_id) == []
+
+
+def test_exhausted_read_retries_stop_at_the_policy_bound(client, emulator, control):
+    emulator.set_faults([{"method": "GET", "path": "/v1/webhooks", "kind": "status", "status": 500}])
+
+    with pytest.raises(TransientError):
+        list(client.iter_webhooks())
+
+    assert count(control, "GET", "/v1/webhooks") == FAST.max_attempts
+
+
+def test_an_unreachable_api_is_reported_with_the_setting_to_check():
+    policy = RetryPolicy(max_retries=1, backoff_factor=0.01, timeout=1, connect_timeout=1)
+    client = MyPOSClient(api_url="http://127.0.0.1:9/v1", auth_url="http://127.0.0.1:9", client_id="id",
+                         client_secret="unreachable-secret", policy=policy)
+
+    with pytest.raises(UnreachableError) as error:
+        list(client.iter_webhooks())
+
+    assert "mypos:authUrl" in str(error.value) and "unreachable-secret" not in str(error.value)
+
+
+def test_token_sources_are_shared_per_credentials_not_across_them(emulator):
+    first = shared_token_source(emulator.auth_url, "a", "secret-one", FAST)
+
+    assert shared_token_source(emulator.auth_url, "a", "secret-one", FAST) is first
+    assert shared_token_source(emulator.auth_url, "a", "secret-two", FAST) is not first
+
+
+def test_redact_removes_every_known_secret():
+    assert redact("token abcd1234 and s3cr3t", ["abcd1234", "s3cr3t", None]) == "token [redacted] and [redacted]"
