@@ -2,6 +2,7 @@
 
     python -m mypos_provider list [--stack NAME] [--format python|yaml|json] [--show-secrets]
     python -m mypos_provider emit EVENT [--stack NAME]
+    python -m mypos_provider recover --stack NAME [--dry-run]
 
 Credentials come from the same chain as the provider: the stack's config (with --stack, read through
 `pulumi config`), then MYPOS_* environment variables, then a .env file.
@@ -60,6 +61,12 @@ def _parser() -> argparse.ArgumentParser:
     emit.add_argument("--stack", default="local", help="the deployed stack whose webhooks receive it (default: local)")
     emit.add_argument("--wait", type=float, default=2.0, help="seconds to wait for delivery results (default 2)")
     emit.set_defaults(run=run_emit)
+
+    recover = commands.add_parser(
+        "recover", help="after an interrupted deployment: remove what it created but could not record")
+    recover.add_argument("--stack", required=True, help="the stack whose deployment was interrupted")
+    recover.add_argument("--dry-run", action="store_true", help="only report what would be removed")
+    recover.set_defaults(run=run_recover)
     return parser
 
 
@@ -221,6 +228,68 @@ def render_deliveries(client: MyPOSClient, webhook_ids: set[str], event: str, *,
         code = n.response_code if n.response_code is not None else "no answer"
         lines.append(f"  {result:9} HTTP {code}  retry {n.retry_count}  {n.url}")
     return "\n".join(lines)
+
+
+# ---- recover ----------------------------------------------------------------------------------------
+
+WEBHOOK_TYPE = "pulumi-python:dynamic/mypos:Webhook"
+SUBSCRIPTION_TYPE = "pulumi-python:dynamic/mypos:Subscription"
+
+
+def run_recover(args: argparse.Namespace) -> int:
+    """A killed `pulumi up` leaves "pending creates": objects that may exist in myPOS but not in the state.
+
+    Each pending create records the inputs it was sent with (URL and secret; webhook, event and filter),
+    so the objects it made can be found exactly. They are deleted (nothing refers to them: their ids were
+    never recorded) and the pending creates cleared; the next `pulumi up` then creates them once.
+    """
+    settings = _settings(args.stack)
+    client = settings.client()
+    deployment = json.loads(_pulumi("stack", "export", "--show-secrets", "--stack", args.stack)).get("deployment") or {}
+    recorded = {r.get("id") for r in deployment.get("resources") or [] if r.get("id")}
+    pending = [op["resource"] for op in deployment.get("pending_operations") or []
+               if op.get("type") == "creating" and op.get("resource", {}).get("type") in (WEBHOOK_TYPE, SUBSCRIPTION_TYPE)]
+    if not pending:
+        print(f"stack {args.stack} has no pending creates of myPOS objects: nothing to recover")
+        return 0
+    webhooks = [w for w in client.iter_webhooks() if w.id not in recorded]
+    subscriptions = [s for s in client.iter_subscriptions() if s.id not in recorded]
+    orphans: list[tuple[str, str, str]] = []  # (kind, id, description)
+    for resource in pending:
+        inputs = {k: _plain(v) for k, v in (resource.get("inputs") or {}).items()}
+        if inputs.get("adopt_id"):
+            continue  # an adoption creates nothing
+        name = resource["urn"].rsplit("::", 1)[-1]
+        if resource["type"] == WEBHOOK_TYPE:
+            orphans += [("webhook", w.id, f"{name}: {w.payload_url}") for w in webhooks
+                        if w.payload_url == inputs.get("payload_url") and w.secret == inputs.get("secret")]
+        else:
+            tids = set(inputs.get("terminal_ids") or ())
+            orphans += [("subscription", s.id, f"{name}: {s.event_name} of webhook {s.webhook_id}") for s in subscriptions
+                        if s.webhook_id == inputs.get("webhook_id") and s.event_name == inputs.get("event")
+                        and set(s.terminal_ids or ()) == tids]
+    for kind, object_id, description in orphans:
+        print(f"{'would remove' if args.dry_run else 'removing'} unrecorded {kind} {object_id} ({description})")
+        if not args.dry_run:
+            try:
+                (client.delete_webhook if kind == "webhook" else client.delete_subscription)(object_id)
+            except MyPOSError as error:
+                if getattr(error, "status", None) != 404:
+                    raise
+    if args.dry_run:
+        print(f"{len(pending)} pending create(s); nothing changed (dry run)")
+        return 0
+    _pulumi("refresh", "--clear-pending-creates", "--yes", "--skip-preview", "--stack", args.stack)
+    print(f"cleared {len(pending)} pending create(s) and removed {len(orphans)} unrecorded object(s); "
+          f"now run `pulumi up --stack {args.stack}`")
+    return 0
+
+
+def _plain(value: Any) -> Any:
+    """A property of `pulumi stack export --show-secrets`: secrets come as {sig, plaintext: <JSON>}."""
+    if isinstance(value, dict) and "plaintext" in value:
+        return json.loads(value["plaintext"])
+    return value
 
 
 # ---- credentials and stacks -------------------------------------------------------------------------
