@@ -33,14 +33,26 @@ def account(control: EmulatorControl) -> Account:
 
 
 @pytest.fixture
-def deploy(tmp_path: Path, emulator: Emulator, account: Account) -> Callable[..., Deployment]:
-    """Make a deployment of the stack program (or another program) against the test's emulator account."""
+def deploy(tmp_path: Path, emulator: Emulator, account: Account) -> Iterator[Callable[..., Deployment]]:
+    """Make a deployment of the stack program (or another program) against the test's emulator account.
+
+    After the test, every deployment it made is scanned for secrets in plaintext (state files, `pulumi stack
+    export`, CLI output, provider log): the client secret, every token issued, every webhook secret the
+    account ever had. Any hit fails the test."""
+    made: list[Deployment] = []
 
     def make(webhooks: list[dict[str, Any]] | None = None, **kw: Any) -> Deployment:
-        return new_deployment(tmp_path, auth_url=emulator.url, client_id=account.client_id,
-                              client_secret=account.client_secret, webhooks=webhooks, **kw)
+        deployment = new_deployment(tmp_path, auth_url=emulator.url, client_id=account.client_id,
+                                    client_secret=account.client_secret, webhooks=webhooks, **kw)
+        made.append(deployment)
+        return deployment
 
-    return make
+    yield make
+    secrets = [account.client_secret, *emulator.issued_tokens(),
+               *(w["secret"] for w in EmulatorControl(emulator.url).state(account.client_id)["webhooks"])]
+    for deployment in made:
+        leaks = deployment.leaked(secrets)
+        assert not leaks, f"secrets leaked: {leaks}"
 
 
 @pytest.fixture

@@ -113,7 +113,7 @@ def module_emulator() -> Iterator[Emulator]:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory, module_emulator) -> Deployment:
+def stack(tmp_path_factory, module_emulator) -> Iterator[Deployment]:
     credentials = random_credentials()
     EmulatorControl(module_emulator.url).add_account(credentials.client_id, credentials.client_secret)
     tmp = tmp_path_factory.mktemp("bad-input")
@@ -121,7 +121,9 @@ def stack(tmp_path_factory, module_emulator) -> Deployment:
                                 client_secret=credentials.client_secret, webhooks=[GOOD_HOOK])
     deployment.baseline = deployment.stack.get_all_config()
     deployment.dotenv_path = Path(deployment.stack.workspace.env_vars["MYPOS_DOTENV"])
-    return deployment
+    yield deployment
+    # Secrets stay secret even in error messages: nothing of the account's in plaintext anywhere.
+    assert deployment.leaked([credentials.client_secret, *module_emulator.issued_tokens()]) == []
 
 
 def configure(stack: Deployment, case: Case) -> None:
