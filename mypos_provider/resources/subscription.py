@@ -6,45 +6,26 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import (
-    CheckResult,
-    ConfigureRequest,
-    CreateResult,
-    DiffResult,
-    ReadResult,
-    Resource,
-    ResourceProvider,
-    UpdateResult,
-)
+from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
 from ..client import Event, MyPOSError, NotFoundError, Subscription as ApiSubscription
 from . import detailed_diff, validation as v
 from .diagnostics import warn
 from .errors import ProviderError, describe
-from .runtime import RUNTIME, stack_config_of
+from .base import MyPOSProvider
+from .runtime import RUNTIME
 
 INPUTS = ("webhook_id", "event", "terminal_ids", "adopt_id")
 
 
-class SubscriptionProvider(ResourceProvider):
-    """Translates between Pulumi properties and the API client; holds no state (it is pickled by reference)."""
-
-    serialize_as_secret_always = False
-
-    def configure(self, req: ConfigureRequest) -> None:
-        RUNTIME.configure(stack_config_of(req))
-        detailed_diff.install()
-
+class SubscriptionProvider(MyPOSProvider):
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs = {k: news.get(k) for k in INPUTS}
-        failures = []
-        for field, problem in (
-            ("webhook_id", _webhook_id_problem(inputs["webhook_id"])),
-            ("terminal_ids", None if v.is_unknown(inputs["terminal_ids"]) else v.terminal_ids_problem(inputs["terminal_ids"])),
-            ("adopt_id", None if v.is_unknown(inputs["adopt_id"]) else v.adopt_id_problem(inputs["adopt_id"])),
-        ):
-            if problem:
-                failures.append(v.failure(field, problem))
+        failures = v.check_fields(inputs, {
+            "webhook_id": _webhook_id_problem,
+            "terminal_ids": v.terminal_ids_problem,
+            "adopt_id": v.adopt_id_problem,
+        })
         config_problem = RUNTIME.config_error()
         if config_problem is not None:
             failures.append(v.failure(config_problem.field, str(config_problem)))
@@ -122,8 +103,6 @@ class SubscriptionProvider(ResourceProvider):
 
 
 def _webhook_id_problem(value: Any) -> str | None:
-    if v.is_unknown(value):
-        return None
     if not isinstance(value, str) or not value:
         return "webhook_id is required: pass the id of a Webhook resource, e.g. webhook_id=hook.id"
     return None

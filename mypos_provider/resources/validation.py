@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,6 +29,12 @@ def is_unknown(value: Any) -> bool:
 
 def failure(field: str, reason: str) -> CheckFailure:
     return CheckFailure(field, reason)
+
+
+def check_fields(inputs: dict[str, Any], checks: dict[str, Callable[[Any], str | None]]) -> list[CheckFailure]:
+    """Run each field's check on its value, skipping values not known yet (preview)."""
+    return [failure(field, problem) for field, check in checks.items()
+            if not is_unknown(inputs.get(field)) and (problem := check(inputs.get(field)))]
 
 
 def payload_url_problem(value: Any) -> str | None:

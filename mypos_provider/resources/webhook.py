@@ -9,23 +9,15 @@ from collections.abc import Mapping
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import (
-    CheckResult,
-    ConfigureRequest,
-    CreateResult,
-    DiffResult,
-    ReadResult,
-    Resource,
-    ResourceProvider,
-    UpdateResult,
-)
+from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
 from ..client import MyPOSError, NotFoundError, Webhook as ApiWebhook
 from ..client.models import format_http_date
 from . import detailed_diff, validation as v
 from .diagnostics import warn
 from .errors import ProviderError, describe
-from .runtime import RUNTIME, stack_config_of
+from .base import MyPOSProvider
+from .runtime import RUNTIME
 
 INPUTS = ("payload_url", "secret", "is_active", "adopt_id")
 SECRET_ALPHABET = string.ascii_letters + string.digits
@@ -36,30 +28,16 @@ def generate_secret() -> str:
     return "".join(random_secrets.choice(SECRET_ALPHABET) for _ in range(v.MAX_SECRET_LENGTH))
 
 
-class WebhookProvider(ResourceProvider):
-    """Translates between Pulumi properties and the API client; holds no state (it is pickled by reference)."""
-
-    # Nothing secret is captured in the provider, so its serialized form can stay plain: small, and
-    # byte-for-byte identical in every resource and every run.
-    serialize_as_secret_always = False
-
-    def configure(self, req: ConfigureRequest) -> None:
-        RUNTIME.configure(stack_config_of(req))
-        detailed_diff.install()
-
+class WebhookProvider(MyPOSProvider):
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs = {k: news.get(k) for k in INPUTS}
         inputs["is_active"] = True if news.get("is_active") is None else news.get("is_active")
-        failures = [
-            v.failure(field, problem)
-            for field, problem in (
-                ("payload_url", None if v.is_unknown(inputs["payload_url"]) else v.payload_url_problem(inputs["payload_url"])),
-                ("secret", None if v.is_unknown(inputs["secret"]) else v.secret_problem(inputs["secret"])),
-                ("is_active", None if v.is_unknown(inputs["is_active"]) else v.bool_problem("is_active", inputs["is_active"])),
-                ("adopt_id", None if v.is_unknown(inputs["adopt_id"]) else v.adopt_id_problem(inputs["adopt_id"])),
-            )
-            if problem
-        ]
+        failures = v.check_fields(inputs, {
+            "payload_url": v.payload_url_problem,
+            "secret": v.secret_problem,
+            "is_active": lambda value: v.bool_problem("is_active", value),
+            "adopt_id": v.adopt_id_problem,
+        })
         creating = not olds
         if inputs["secret"] is None:
             # Keep the secret the resource already has; generate one only for a brand-new webhook. An adopted

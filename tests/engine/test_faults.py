@@ -126,6 +126,19 @@ def cli_env(deployment: Deployment) -> dict[str, str]:
             "PATH": f"{TOOLS / 'bin'}{os.pathsep}{os.environ['PATH']}"}
 
 
+def kill_processes_in(directory: os.PathLike[str]) -> None:
+    """SIGKILL every process whose working directory is the project's (the engine's plugins)."""
+    target = os.path.realpath(directory)
+    for proc in os.listdir("/proc"):
+        if not proc.isdigit() or int(proc) == os.getpid():
+            continue
+        try:
+            if os.path.realpath(f"/proc/{proc}/cwd") == target:
+                os.kill(int(proc), signal.SIGKILL)
+        except OSError:
+            pass
+
+
 def killed_then_recovered(deployment: Deployment, control: EmulatorControl, operation: str,
                           rng: random.Random) -> int:
     """Run the operation as a CLI process, SIGKILL it at a random point, then follow the README.
@@ -142,8 +155,9 @@ def killed_then_recovered(deployment: Deployment, control: EmulatorControl, oper
     while len(control.requests()) < kill_after and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
     assert process.poll() is None, "the deployment finished before it could be killed"
-    os.killpg(process.pid, signal.SIGKILL)  # the CLI, the language host and the provider, like a lost CI job
+    os.killpg(process.pid, signal.SIGKILL)  # the CLI and everything it started, like a lost CI job:
     process.wait()
+    kill_processes_in(deployment.work_dir)  # plugins run in their own process groups
     time.sleep(0.5)
     deployment.cli("cancel", "--yes", "--stack", deployment.stack.name)
     subprocess.run([sys.executable, "-m", "mypos_provider", "recover", "--stack", deployment.stack.name],

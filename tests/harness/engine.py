@@ -66,8 +66,10 @@ class Deployment:
         return self.stack.destroy(on_output=self.output.append, color="never", **kw)
 
     def set_webhooks(self, webhooks: list[Mapping[str, Any]]) -> None:
-        has_secret = any("secret" in w for w in webhooks)
-        self.stack.set_config("mypos:webhooks", auto.ConfigValue(json.dumps(webhooks), secret=has_secret))
+        # Through stdin: a thousand webhooks are more than one command-line argument may hold.
+        secret = ["--secret"] if any("secret" in w for w in webhooks) else ["--plaintext"]
+        self.cli("config", "set", *secret, "mypos:webhooks", "--stack", self.stack.name,
+                 stdin=json.dumps(webhooks))
 
     def set_config(self, key: str, value: str, *, secret: bool = False) -> None:
         self.stack.set_config(key, auto.ConfigValue(value, secret=secret))
@@ -81,10 +83,10 @@ class Deployment:
         """`pulumi stack export` as a user runs it (the Automation API's export adds --show-secrets)."""
         return self.cli("stack", "export", "--stack", self.stack.name)
 
-    def cli(self, *args: str) -> str:
+    def cli(self, *args: str, stdin: str | None = None) -> str:
         env = {**os.environ, **self.stack.workspace.env_vars, "PULUMI_HOME": str(self.stack.workspace.pulumi_home)}
         done = subprocess.run([str(PULUMI), *args, "--non-interactive"], cwd=self.work_dir, env=env,
-                              capture_output=True, text=True, timeout=120)
+                              capture_output=True, text=True, timeout=120, input=stdin)
         if done.returncode != 0:
             raise AssertionError(f"pulumi {' '.join(args)} failed: {done.stderr}")
         return done.stdout
@@ -150,8 +152,7 @@ def new_deployment(
         "mypos:clientId": auto.ConfigValue(client_id),
         "mypos:clientSecret": auto.ConfigValue(client_secret, secret=True),
     }
-    if webhooks is not None:
-        config["mypos:webhooks"] = auto.ConfigValue(json.dumps(webhooks),
-                                                    secret=any("secret" in w for w in webhooks))
     stack.set_all_config(config)  # one CLI call instead of one per key
+    if webhooks is not None:
+        deployment.set_webhooks(webhooks)
     return deployment

@@ -21,8 +21,11 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
+	"syscall"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/logging"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
@@ -59,6 +62,15 @@ func main() {
 	host := &pythonHost{execScript: execScript}
 	if args := flag.Args(); len(args) > 0 {
 		host.engineAddress = args[0]
+		// Exit when the engine is gone (e.g. the CLI was killed), as upstream's plugins do, instead of
+		// lingering as an orphan.
+		ctx, engineGone := context.WithCancel(context.Background())
+		if err := rpcutil.Healthcheck(ctx, host.engineAddress, 30*time.Second, engineGone); err == nil {
+			go func() {
+				<-ctx.Done()
+				os.Exit(0)
+			}()
+		}
 	}
 
 	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
@@ -71,6 +83,16 @@ func main() {
 		fmt.Fprintf(os.Stderr, "could not start the language host: %v\n", err)
 		os.Exit(1)
 	}
+	// The engine stops plugins with SIGINT and waits a few seconds before killing them. A host started
+	// with SIGINT ignored (e.g. from a background job or nohup) would make every run wait that long, so
+	// handle the signal explicitly: Notify un-ignores it.
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-stop
+		os.Exit(0)
+	}()
+
 	// The engine reads the port from our first line of output.
 	fmt.Printf("%d\n", handle.Port)
 	if err := <-handle.Done; err != nil {
