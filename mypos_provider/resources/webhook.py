@@ -38,12 +38,9 @@ class WebhookProvider(MyPOSProvider):
             "is_active": lambda value: v.bool_problem("is_active", value),
             "adopt_id": v.adopt_id_problem,
         })
-        creating = not olds
         if inputs["secret"] is None:
-            # Keep the secret the resource already has; generate one only for a brand-new webhook. An adopted
-            # webhook keeps its live secret (create() reads it), so adopting never rotates anything.
-            inputs["secret"] = olds.get("secret") if not creating else (None if inputs["adopt_id"] else generate_secret())
-        failures += _credentials_failures(verify_remotely=creating and not failures)
+            inputs["secret"] = _undeclared_secret(olds, adopting=bool(inputs["adopt_id"]))
+        failures += _credentials_failures(verify_remotely=not olds and not failures)
         return CheckResult(inputs, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -102,6 +99,15 @@ class WebhookProvider(MyPOSProvider):
         except MyPOSError as error:
             raise ProviderError(describe(error, props.get("payload_url") or id_)) from None
         RUNTIME.snapshot_if_loaded_forget_webhook(id_)
+
+
+def _undeclared_secret(old_inputs: Mapping[str, Any], *, adopting: bool) -> str | None:
+    """The secret of a webhook that declares none: the one it already has, else (new) a generated one.
+
+    An adopted webhook keeps its live secret (create() reads it), so adopting never rotates anything."""
+    if old_inputs:
+        return old_inputs.get("secret")
+    return None if adopting else generate_secret()
 
 
 def _create(props: Mapping[str, Any]) -> ApiWebhook:
