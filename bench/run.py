@@ -1,0 +1,285 @@
+"""Benchmark: API requests and wall time of the provider through the real engine, against the raw floor.
+
+    venv/bin/python bench/run.py                          # N in 10, 100, 1000; 50 ms latency; and 0 ms
+    venv/bin/python bench/run.py --sizes 10,100 --latency 0.1
+
+For each N (webhooks, one subscription each) and each latency, it runs the real Pulumi CLI (Automation
+API, file backend) against the emulator: first `up`, no-op `preview`, no-op `up`, `refresh`, an update of
+every secret, `destroy`. Per step it records the requests the emulator saw (by method and route), token
+requests, wall time, the time a bare 4-thread client needs for the same requests (bench/raw_floor.py),
+the provider process's peak memory, and state-file bytes. Results: bench/results/results.csv, a table on
+stdout, bench/results/time_per_step.png. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from harness.emulator import EmulatorControl, route_of  # noqa: E402
+from harness.engine import Deployment, new_deployment  # noqa: E402
+from raw_floor import FloorClient, replay  # noqa: E402
+
+from mypos_provider.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET  # noqa: E402
+
+FLOOR_ID, FLOOR_SECRET = "FLOORCLIENT0000000000001", "FLOORSECRET" + "0" * 37
+STEPS = ("first up", "no-op preview", "no-op up", "refresh", "update secrets", "destroy")
+RESULTS = ROOT / "bench" / "results"
+
+
+@dataclass
+class Row:
+    n: int
+    latency_ms: int
+    step: str
+    requests: int
+    minimum: int
+    token_requests: int
+    wall_s: float
+    floor_s: float
+    ratio: float
+    per_resource_ms: float
+    provider_peak_mb: float
+    state_bytes_per_resource: float
+    provider_blob_bytes: int
+    detail: str = field(default="")
+    note: str = field(default="")
+
+
+def minimum(step: str, n: int) -> int:
+    pages = 2 * math.ceil(n / 100)  # webhooks and subscriptions, 100 per page
+    return {"first up": 2 * n + 2, "no-op preview": 0, "no-op up": 0, "refresh": pages + 1,
+            "update secrets": n + 1, "destroy": 2 * n + 1}[step]
+
+
+# The webhooks are declared in code: a thousand of them in the `mypos:webhooks` stack config would be
+# one config value larger than the 128 KiB an environment string may hold, and the Python language host
+# passes config to the program through the environment (see README, "The stack program").
+PROGRAM = """
+import pulumi
+from mypos_provider import Subscription, Webhook
+
+config = pulumi.Config("bench")
+version = config.require("secretVersion")
+for i in range(config.require_int("count")):
+    hook = Webhook(f"h{i:04}", payload_url=f"https://shop.example.com/mypos/{i}",
+                   secret=pulumi.Output.secret(f"bench-v{version}-{i:04}"))
+    Subscription(f"h{i:04}-paid", webhook_id=hook.id, event="pos.payment.completed")
+"""
+
+
+class PeakMemory:
+    """Polls /proc for the dynamic-provider process (python -m pulumi.dynamic) and keeps its peak RSS."""
+
+    def __init__(self) -> None:
+        self.peak_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _poll(self) -> None:
+        while not self._stop.wait(0.1):
+            for proc in Path("/proc").iterdir():
+                if not proc.name.isdigit():
+                    continue
+                try:
+                    if b"pulumi.dynamic" not in (proc / "cmdline").read_bytes():
+                        continue
+                    status = (proc / "status").read_text()
+                except OSError:
+                    continue
+                found = re.search(r"VmHWM:\s+(\d+) kB", status)
+                if found:
+                    self.peak_kb = max(self.peak_kb, int(found.group(1)))
+
+
+def start_emulator(latency: float) -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mypos_provider.emulator", "--port", "0", "--quiet", "--latency", str(latency),
+         "--client-id", DEMO_CLIENT_ID, "--client-secret", DEMO_CLIENT_SECRET,
+         "--client-id", FLOOR_ID, "--client-secret", FLOOR_SECRET],
+        stdout=subprocess.PIPE, text=True)
+    line = process.stdout.readline()
+    return process, line.strip().rsplit(" ", 1)[-1]
+
+
+def state_file(deployment: Deployment) -> Path:
+    return next(p for p in (deployment.backend_dir / ".pulumi" / "stacks").rglob("*.json")
+                if not p.name.endswith(".bak"))
+
+
+def run_suite(n: int, latency: float, extra_env: dict[str, str] | None = None, note: str = "") -> list[Row]:
+    process, url = start_emulator(latency)
+    control = EmulatorControl(url)
+    rows: list[Row] = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            deployment = new_deployment(Path(tmp), auth_url=url, client_id=DEMO_CLIENT_ID,
+                                        client_secret=DEMO_CLIENT_SECRET, program=PROGRAM, extra_env=extra_env)
+            deployment.set_config("bench:count", str(n))
+            deployment.set_config("bench:secretVersion", "1")
+            floor = FloorClient(url, FLOOR_ID, FLOOR_SECRET)
+            floor.prepare()
+            state_bytes, blob = 0.0, 0
+            for step in STEPS:
+                if step == "update secrets":
+                    deployment.set_config("bench:secretVersion", "2")
+                control.clear_requests()
+                with PeakMemory() as memory:
+                    started = time.perf_counter()
+                    {"first up": deployment.up, "no-op preview": deployment.preview, "no-op up": deployment.up,
+                     "refresh": deployment.refresh, "update secrets": deployment.up,
+                     "destroy": deployment.destroy}[step]()
+                    wall = time.perf_counter() - started
+                routes = Counter(f"{r['method']} {route_of(r['path'])}" for r in control.requests())
+                floor_s = replay(floor, routes) if routes else 0.0
+                if step == "first up":
+                    state = state_file(deployment)
+                    state_bytes = state.stat().st_size / (2 * n)
+                    blob = max(len(m) for m in re.findall(r'"__provider":\s*"([^"]+)"', state.read_text()))
+                rows.append(Row(
+                    n=n, latency_ms=round(latency * 1000), step=step, requests=sum(routes.values()),
+                    minimum=minimum(step, n), token_requests=routes["POST /oauth/token"], wall_s=round(wall, 2),
+                    floor_s=round(floor_s, 2), ratio=round(wall / floor_s, 2) if floor_s else 0.0,
+                    per_resource_ms=round(1000 * wall / (2 * n), 2),
+                    provider_peak_mb=round(memory.peak_kb / 1024, 1),
+                    state_bytes_per_resource=round(state_bytes), provider_blob_bytes=blob,
+                    detail="; ".join(f"{k} x{v}" for k, v in sorted(routes.items())), note=note))
+                print(format_row(rows[-1]), flush=True)
+    finally:
+        process.terminate()
+        process.wait()
+    return rows
+
+
+HEADER = (f"{'N':>5} {'lat':>4} {'step':<15} {'requests':>9} {'min':>5} {'tok':>4} {'wall s':>7} {'floor s':>7} "
+          f"{'ratio':>6} {'ms/res':>7} {'peak MB':>8}  detail")
+
+
+def format_row(row: Row) -> str:
+    return (f"{row.n:>5} {row.latency_ms:>4} {row.step:<15} {row.requests:>9} {row.minimum:>5} "
+            f"{row.token_requests:>4} {row.wall_s:>7} {row.floor_s:>7} {row.ratio:>6} {row.per_resource_ms:>7} "
+            f"{row.provider_peak_mb:>8}  {row.detail}{'  [' + row.note + ']' if row.note else ''}")
+
+
+FIELDS = [f.name for f in Row.__dataclass_fields__.values()]
+
+
+def append_csv(rows: list[Row], path: Path) -> None:
+    """Rows are written as each suite ends, so an interrupted benchmark keeps what it measured."""
+    new = not path.exists()
+    with path.open("a", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=FIELDS)
+        if new:
+            writer.writeheader()
+        writer.writerows(asdict(r) for r in rows)
+
+
+def read_csv(path: Path) -> list[Row]:
+    with path.open(newline="") as source:
+        return [Row(**{k: type_of(k)(v) for k, v in record.items()}) for record in csv.DictReader(source)]
+
+
+def type_of(name: str) -> type:
+    return {"n": int, "latency_ms": int, "requests": int, "minimum": int, "token_requests": int,
+            "provider_blob_bytes": int, "step": str, "detail": str, "note": str}.get(name, float)
+
+
+def plot(rows: list[Row], latency_ms: int, path: Path) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib missing: `venv/bin/pip install -r bench/requirements.txt` to draw the plot")
+        return
+    figure, axis = plt.subplots(figsize=(9, 6))
+    for index, step in enumerate(s for s in STEPS if "no-op" not in s):
+        points = sorted((r.n, r.wall_s, r.floor_s) for r in rows
+                        if r.step == step and r.latency_ms == latency_ms and not r.note)
+        if not points:
+            continue
+        color = f"C{index}"
+        axis.plot([p[0] for p in points], [p[1] for p in points], "o-", color=color, label=f"{step} (engine)")
+        axis.plot([p[0] for p in points], [p[2] for p in points], "x--", color=color, label=f"{step} (raw floor)")
+    skipped = [r for r in rows if r.note == "PULUMI_SKIP_CHECKPOINTS" and r.step == "first up"]
+    if skipped:
+        axis.plot([r.n for r in skipped], [r.wall_s for r in skipped], "*", color="black", markersize=12,
+                  label="first up, no checkpoints (PULUMI_SKIP_CHECKPOINTS, 0 ms)")
+    axis.set_xscale("log")
+    axis.set_yscale("log")
+    axis.set_xlabel("webhooks (each with one subscription)")
+    axis.set_ylabel("wall time, seconds")
+    axis.set_title(f"mypos-pulumi through the real engine vs a raw 4-thread client, {latency_ms} ms latency")
+    axis.grid(True, which="both", alpha=0.3)
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10,100,1000", help="comma-separated N (default 10,100,1000)")
+    parser.add_argument("--latency", type=float, default=0.05, help="seconds per request (default 0.05)")
+    parser.add_argument("--target-latency", type=float, default=0.1,
+                        help="latency of the extra N=100 run for the 1.5x-floor target (default 0.1; 0 skips)")
+    parser.add_argument("--no-zero-latency", action="store_true", help="skip the 0 ms runs (engine overhead)")
+    parser.add_argument("--skip-checkpoints-at", type=int, default=1000,
+                        help="also run this N with PULUMI_SKIP_CHECKPOINTS=true, to show what the file "
+                             "backend's per-step checkpoint costs (0 skips)")
+    parser.add_argument("--zero-latency-sizes", default=None,
+                        help="N for the 0 ms runs (default: --sizes)")
+    parser.add_argument("--append", action="store_true", help="add to results.csv instead of starting it anew")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--plot-only", action="store_true", help="redraw the plot from results.csv")
+    args = parser.parse_args()
+    if args.plot_only:
+        plot(read_csv(args.out / "results.csv"), round(args.latency * 1000), args.out / "time_per_step.png")
+        return
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    zero_sizes = sizes if args.zero_latency_sizes is None else [int(s) for s in args.zero_latency_sizes.split(",") if s]
+    args.out.mkdir(parents=True, exist_ok=True)
+    results = args.out / "results.csv"
+    if not args.append:
+        results.unlink(missing_ok=True)
+
+    print(HEADER)
+    suites: list[tuple[int, float, dict[str, str] | None, str]] = [(n, args.latency, None, "") for n in sizes]
+    if not args.no_zero_latency:
+        suites += [(n, 0.0, None, "") for n in zero_sizes]
+    if args.target_latency:
+        suites.append((100, args.target_latency, None, ""))
+    if args.skip_checkpoints_at:
+        suites.append((args.skip_checkpoints_at, 0.0, {"PULUMI_SKIP_CHECKPOINTS": "true"}, "PULUMI_SKIP_CHECKPOINTS"))
+    for n, latency, env, note in suites:
+        append_csv(run_suite(n, latency, env, note), results)
+    plot(read_csv(results), round(args.latency * 1000), args.out / "time_per_step.png")
+    print(f"\nwrote {results} and {args.out / 'time_per_step.png'}")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PULUMI_SKIP_UPDATE_CHECK", "true")
+    main()
