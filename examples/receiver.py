@@ -153,8 +153,11 @@ class ReceiverServer:
             return list(self._rejected)
 
     def start(self) -> ReceiverServer:
-        self._thread = threading.Thread(target=self._serve, name="mypos-receiver", daemon=True)
-        self._thread.start()
+        # Idempotent: `with ReceiverServer(...).start() as r` must not start a second serving loop, which
+        # would race the first one on shutdown and could leave stop() waiting forever.
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._serve, name="mypos-receiver", daemon=True)
+            self._thread.start()
         return self
 
     def _serve(self) -> None:

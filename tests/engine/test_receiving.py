@@ -31,7 +31,7 @@ def load_receiver_module():
 
 @pytest.fixture
 def receiver():
-    with load_receiver_module().ReceiverServer(FIRST).start() as server:
+    with load_receiver_module().ReceiverServer(FIRST) as server:
         yield server
 
 

@@ -7,6 +7,7 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -162,3 +163,12 @@ def test_command_line_reads_the_secret_from_the_environment_and_announces_its_ur
     finally:
         process.terminate()
         process.wait(timeout=5)
+
+
+def test_starting_twice_serves_once_and_stops_cleanly():
+    server = receiver_module.ReceiverServer("a-secret").start()
+    server.start()
+
+    server.stop()
+
+    assert not any(t.name == "mypos-receiver" and t.is_alive() for t in threading.enumerate())
