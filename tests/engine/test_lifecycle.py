@@ -68,3 +68,13 @@ def test_up_exports_ids_and_payload_urls_and_the_secrets_only_as_secrets(deploy,
     assert exported["payloadUrl"] == ORDERS["payloadUrl"]
     assert up.outputs["webhookSecrets"].secret is True
     assert up.outputs["webhookSecrets"].value["orders"] == webhook["secret"]
+
+
+def test_the_state_backend_writes_no_metadata_sidecars_a_kill_could_leave_empty(deploy):
+    deployment = deploy([ORDERS])
+
+    deployment.up()
+
+    stacks = deployment.backend_dir / ".pulumi" / "stacks"
+    assert list(stacks.rglob("*.json")), "the checkpoint itself is written"
+    assert list(stacks.rglob("*.attrs")) == []

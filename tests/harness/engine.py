@@ -10,14 +10,23 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+import yaml
 from pulumi import automation as auto
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ROOT / ".tools"
 PULUMI = TOOLS / "bin" / "pulumi"
 PASSPHRASE = "engine-test-passphrase"
+
+
+def backend_url(directory: Path) -> str:
+    """A file backend in `directory`, opened with the same options as the project's own backend."""
+    project_url = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["backend"]["url"]
+    query = urlsplit(project_url).query
+    return f"file://{directory}" + (f"?{query}" if query else "")
 
 
 def require_engine() -> None:
@@ -127,7 +136,7 @@ def new_deployment(
     backend.mkdir(exist_ok=True)
     provider_log = tmp_path / "provider.log"
     env = {
-        "PULUMI_BACKEND_URL": f"file://{backend}",
+        "PULUMI_BACKEND_URL": backend_url(backend),
         "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
