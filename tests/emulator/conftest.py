@@ -16,6 +16,7 @@ import pytest
 import requests
 from requests.structures import CaseInsensitiveDict
 
+from harness.emulator import EmulatorControl
 from mypos_provider.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator
 
 OTHER_CLIENT_ID = "OTHERCLIENTID00000000002"
@@ -87,22 +88,8 @@ class ApiClient:
         return answer.json()["subscription"]
 
 
-class Control:
-    """The /_emulator/ control plane, spoken over HTTP like any other client would."""
-
-    def __init__(self, base_url: str) -> None:
-        self.base_url = f"{base_url}/_emulator"
-        self.session = requests.Session()
-        self.session.trust_env = False
-
-    def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("timeout", TIMEOUT)
-        return self.session.request(method, f"{self.base_url}{path}", **kwargs)
-
-    def ok(self, method: str, path: str, **kwargs: Any) -> Any:
-        answer = self.call(method, path, **kwargs)
-        assert answer.status_code == 200, answer.text
-        return answer.json()
+class Control(EmulatorControl):
+    """The control plane as the contract tests use it: each helper returns what the emulator answered."""
 
     def settings(self, **changes: Any) -> dict[str, Any]:
         return self.ok("PUT", "/settings", json=changes)
@@ -113,14 +100,9 @@ class Control:
     def state(self, client_id: str = DEMO_CLIENT_ID) -> dict[str, Any]:
         return self.ok("GET", "/state")["accounts"][client_id]
 
-    def requests(self) -> list[dict[str, Any]]:
-        return self.ok("GET", "/requests")["requests"]
-
     def emit(self, event: str, **options: Any) -> dict[str, Any]:
+        """Unlike the engine tests, contract tests choose `wait` themselves (deliveries are their subject)."""
         return self.ok("POST", "/events", json={"event": event, **options})
-
-    def add_account(self, client_id: str, client_secret: str) -> None:
-        self.ok("POST", "/accounts", json={"client_id": client_id, "client_secret": client_secret})
 
 
 @dataclass

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from harness.emulator import EmulatorControl, route_of
+from harness.emulator import EmulatorControl, route_counts
 from harness.engine import PULUMI, TOOLS, Deployment
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
@@ -108,7 +108,7 @@ def assert_within_policy(requests: list[dict[str, Any]]) -> Counter[str]:
             assert count <= 2 * HOOKS * MAX_ATTEMPTS, target
         elif method != "GET":
             assert count <= MAX_ATTEMPTS, f"{target} tried {count} times"
-    return Counter(f"{r['method']} {route_of(r['path'])}" for r in requests)
+    return route_counts(requests)
 
 
 def report(case: FaultCase, operation: str, requests: list[dict[str, Any]], second_run: bool) -> None:
