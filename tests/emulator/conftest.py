@@ -1,4 +1,4 @@
-"""Fixtures for the emulator contract tests: a real emulator on a free loopback port, real HTTP clients,
+"""Fixtures for the emulator contract tests (the emulator itself comes from tests/conftest.py): real HTTP clients,
 and a tiny stdlib webhook receiver. Nothing here mocks HTTP."""
 
 from __future__ import annotations
@@ -170,12 +170,6 @@ class Receiver:
                 pass
 
         return Handler
-
-
-@pytest.fixture
-def emulator() -> Iterator[Emulator]:
-    with Emulator() as running:
-        yield running
 
 
 @pytest.fixture
