@@ -1,5 +1,5 @@
-"""Fixtures for the emulator contract tests (the emulator itself comes from tests/conftest.py): real HTTP clients,
-and a tiny stdlib webhook receiver. Nothing here mocks HTTP."""
+"""Fixtures for the emulator contract tests: real HTTP clients and a tiny stdlib webhook receiver (the
+emulator itself is the suite-wide fixture of tests/conftest.py). Nothing here mocks HTTP."""
 
 from __future__ import annotations
 
