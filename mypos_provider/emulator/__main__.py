@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import signal
+import socket
 import sys
-import threading
+from types import FrameType
 from typing import Any
 
 from .core import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
@@ -60,38 +61,67 @@ def _setting_overrides(args: argparse.Namespace) -> dict[str, Any]:
     return {name: getattr(args, name) for name in _SETTING_FLAGS if getattr(args, name) is not None}
 
 
-def _catch_stop_signals() -> threading.Event:
-    """Installed before the ready line is printed, so a signal sent right after it still stops cleanly."""
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    return stop
+class StopSignals:
+    """Turns SIGTERM and SIGINT into a byte on a socket that the main thread blocks on.
+
+    Entered before the ready line is printed, so a signal sent right after it still stops
+    cleanly. The Python-level handler does nothing: the interpreter writes the wakeup byte at
+    C level. A handler that sets a threading.Event instead can run while the main thread
+    holds that Event's lock inside Event.wait(), and then waits for that lock forever.
+    """
+
+    _SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+    def __enter__(self) -> StopSignals:
+        self._reader, self._writer = socket.socketpair()
+        self._writer.setblocking(False)
+        self._previous_wakeup_fd = signal.set_wakeup_fd(self._writer.fileno(), warn_on_full_buffer=False)
+        self._previous_handlers = {signum: signal.signal(signum, _ignore_signal) for signum in self._SIGNALS}
+        return self
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """True once a stop signal has arrived (even before the call); False after `timeout` seconds."""
+        self._reader.settimeout(timeout)
+        try:
+            return bool(self._reader.recv(1))
+        except TimeoutError:
+            return False
+
+    def __exit__(self, *_: object) -> None:
+        for signum, handler in self._previous_handlers.items():
+            signal.signal(signum, handler)
+        signal.set_wakeup_fd(self._previous_wakeup_fd)
+        self._reader.close()
+        self._writer.close()
+
+
+def _ignore_signal(signum: int, frame: FrameType | None) -> None:
+    """Installed so the signal neither kills the process nor raises; StopSignals.wait() sees it."""
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    stop = _catch_stop_signals()
     accounts = _accounts(parser, args)
-    try:
-        emulator = Emulator(args.host, args.port, accounts, state_file=args.state_file, quiet=args.quiet)
-        emulator.update_settings(**_setting_overrides(args))
-    except StateFileError as problem:
-        print(f"mypos emulator: {problem}", file=sys.stderr)
-        return 2
-    except SettingsError as problem:
-        parser.error(str(problem))
-    try:
-        emulator.start()
-    except OSError as problem:
-        print(f"mypos emulator: cannot listen on {args.host}:{args.port}: {problem}", file=sys.stderr)
-        return 1
-    print(f"mypos emulator listening on {emulator.url}", flush=True)
-    try:
-        while not stop.wait(0.5):
-            pass
-    finally:
-        emulator.stop()
+    with StopSignals() as stop_signals:
+        try:
+            emulator = Emulator(args.host, args.port, accounts, state_file=args.state_file, quiet=args.quiet)
+            emulator.update_settings(**_setting_overrides(args))
+        except StateFileError as problem:
+            print(f"mypos emulator: {problem}", file=sys.stderr)
+            return 2
+        except SettingsError as problem:
+            parser.error(str(problem))
+        try:
+            emulator.start()
+        except OSError as problem:
+            print(f"mypos emulator: cannot listen on {args.host}:{args.port}: {problem}", file=sys.stderr)
+            return 1
+        print(f"mypos emulator listening on {emulator.url}", flush=True)
+        try:
+            stop_signals.wait()
+        finally:
+            emulator.stop()
     return 0
 
 
