@@ -33,6 +33,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -330,14 +331,14 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     receiver = ReceiverServer(secret_from_args(args), args.host, args.port,
                               tolerance=args.tolerance)
-    stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     receiver.start()
+    # SIGTERM stops the receiver the way Ctrl-C does. (A handler that sets a threading.Event
+    # can deadlock: it may interrupt the main thread while that thread holds the Event's lock.)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     print(f"receiver listening on {receiver.url}", flush=True)
     try:
-        # A timed wait lets the SIGTERM handler's set() be noticed promptly.
-        while not stopping.wait(timeout=1):
-            pass
+        while True:
+            time.sleep(3600)
     except KeyboardInterrupt:
         pass
     finally:

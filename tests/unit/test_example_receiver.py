@@ -165,6 +165,21 @@ def test_command_line_reads_the_secret_from_the_environment_and_announces_its_ur
         process.wait(timeout=5)
 
 
+def test_command_line_exits_cleanly_on_sigterm() -> None:
+    environment = {**os.environ, "MYPOS_WEBHOOK_SECRET": SECRET}
+    process = subprocess.Popen(
+        [sys.executable, str(RECEIVER_PATH), "--port", "0"],
+        env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    assert process.stdout is not None
+    process.stdout.readline()
+
+    process.terminate()
+    _, stderr = process.communicate(timeout=5)
+
+    assert process.returncode == 0
+    assert "Traceback" not in stderr
+
 def test_starting_twice_serves_once_and_stops_cleanly():
     server = receiver_module.ReceiverServer("a-secret").start()
     server.start()
