@@ -2,7 +2,8 @@
 
     venv/bin/python bench/emulator_throughput.py [--seconds 3] [--mode subprocess|inprocess]
 
-Measures GET /v1/webhooks (a full 20-item page) and POST /v1/webhooks (create) with 1 and 4
+Measures start-up (in-process `Emulator().start()` to a first answer, and the command line to its
+ready line), then GET /v1/webhooks (a full 20-item page) and POST /v1/webhooks (create) with 1 and 4
 client threads, each thread on its own keep-alive requests.Session. `subprocess` (the default) runs
 the emulator as `python -m mypos_provider.emulator`, so clients and server do not share a GIL;
 `inprocess` runs it in this interpreter, as pytest fixtures do.
@@ -126,6 +127,20 @@ def run(url: str, name: str, call: Call, threads: int, seconds: float) -> Result
     return Result(name, threads, len(flat), sum(errors), elapsed, flat)
 
 
+def startup_seconds(samples: int) -> tuple[float, float]:
+    """Medians: in-process start() to a first answered request, and `python -m` to the ready line."""
+    in_process, command_line = [], []
+    for _ in range(samples):
+        started = time.perf_counter()
+        with Emulator() as emulator:
+            requests.get(f"{emulator.url}/_emulator/health", timeout=10).raise_for_status()
+            in_process.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        with emulator_url("subprocess"):
+            command_line.append(time.perf_counter() - started)
+    return statistics.median(in_process), statistics.median(command_line)
+
+
 def print_table(results: list[Result], mode: str) -> None:
     print(f"\nmyPOS emulator throughput ({mode}, loopback, {sys.version.split()[0]})")
     header = f"{'scenario':<22}{'threads':>8}{'requests':>10}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
@@ -144,7 +159,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=3.0, help="duration of each measurement (default 3)")
     parser.add_argument("--mode", choices=("subprocess", "inprocess"), default="subprocess")
+    parser.add_argument("--startup-samples", type=int, default=10, help="start-ups to time (default 10)")
     args = parser.parse_args()
+    in_process, command_line = startup_seconds(args.startup_samples)
+    print(f"start-up (median of {args.startup_samples}): in-process {in_process * 1000:.0f} ms to a first answer, "
+          f"command line {command_line * 1000:.0f} ms to the ready line")
     results: list[Result] = []
     with emulator_url(args.mode) as url:
         seed = logged_in_session(url)

@@ -63,7 +63,7 @@ def test_client_recovers_on_a_new_connection_after_a_drop(api: ApiClient, contro
 
 
 def test_slow_answers_after_the_client_timeout_but_commits(api: ApiClient, control: Control, wait_until: Any) -> None:
-    control.faults({"method": "POST", "path": "/v1/webhooks", "kind": "slow", "delay": 0.8})
+    control.faults({"method": "POST", "path": "/v1/webhooks", "kind": "slow", "delay": 2.0})
 
     with pytest.raises(requests.ReadTimeout):
         api.post("/webhooks", data=CREATE, timeout=0.15)
