@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -60,3 +61,19 @@ def outofband(emulator: Emulator, account: Account) -> "OutOfBand":
     from harness.outofband import OutOfBand
 
     return OutOfBand(emulator.url, account.client_id, account.client_secret)
+
+
+@pytest.fixture
+def wait_until() -> Callable[..., Any]:
+    """Polls `probe` until it returns something truthy; fails the test after `timeout` seconds."""
+
+    def poll(probe: Callable[[], Any], timeout: float = 5, interval: float = 0.02) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            result = probe()
+            if result:
+                return result
+            time.sleep(interval)
+        raise AssertionError(f"condition not met within {timeout} s")
+
+    return poll

@@ -40,6 +40,15 @@ class _Ambiguous(Exception):
     """The request may have reached the server, but no answer came back."""
 
 
+class _TimedOut(_Ambiguous):
+    """No answer within the read timeout: the server may still be working on the request."""
+
+
+# After a create timed out, look for its object this many read timeouts later (cumulative 0.5, 1, 2)
+# before sending it again: a server that could not answer in time may still commit the write.
+_LATE_COMMIT_LOOKS = (0.5, 0.5, 1.0)
+
+
 class MyPOSClient:
     """Webhook API client. Thread-safe; share one instance per credentials (see `shared_client`)."""
 
@@ -255,10 +264,14 @@ class MyPOSClient:
                 problem, status = str(failure), None
                 self._sleep(self._backoff(attempt), started)
                 continue
+            except _TimedOut as failure:
+                problem, status = f"{failure} (the request may have been applied)", None
+                if (existing := self._await_late_commit(operation, find_existing, started)) is not None:
+                    return existing
+                continue
             except _Ambiguous as failure:
                 problem, status = f"{failure} (the request may have been applied)", None
-                # A server that timed out may still be finishing the write: give it time before looking.
-                self._sleep(max(self._backoff(attempt), self.policy.timeout / 2), started)
+                self._sleep(self._backoff(attempt), started)
             else:
                 if response.status_code == 401:
                     self.tokens.invalidate(token)
@@ -277,6 +290,17 @@ class MyPOSClient:
                 log.info("%s: adopted the object an interrupted attempt created", operation)
                 return existing
         raise TransientError(operation, self.policy.max_attempts, problem, status=status)
+
+    def _await_late_commit(self, operation: str, find_existing: Callable[[], Any], started: float) -> Any:
+        """The object a timed-out create made after all, looked for over the next two read timeouts; else None.
+
+        One look soon after the timeout is not enough: a server that needed 1.5 timeouts commits after it."""
+        for share in _LATE_COMMIT_LOOKS:
+            self._sleep(share * self.policy.timeout, started)
+            if (existing := find_existing()) is not None:
+                log.info("%s: adopted the object a timed-out attempt created", operation)
+                return existing
+        return None
 
     def _send(
         self,
@@ -305,7 +329,7 @@ class MyPOSClient:
                 raise _Unsent(f"cannot connect to {urlsplit(self.api_url).netloc}") from None
             raise _Ambiguous("the connection dropped before an answer came") from None
         except requests.Timeout:
-            raise _Ambiguous(f"no answer within {self.policy.timeout:g}s") from None
+            raise _TimedOut(f"no answer within {self.policy.timeout:g}s") from None
 
     def _transport_error(self, operation: str, failure: Exception) -> Exception:
         if isinstance(failure, _Unsent):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import queue
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -210,18 +209,3 @@ def receiver() -> Iterator[Receiver]:
     yield endpoint
     endpoint.close()
 
-
-@pytest.fixture
-def wait_until() -> Callable[..., Any]:
-    """Polls `probe` until it returns something truthy; fails the test after `timeout` seconds."""
-
-    def poll(probe: Callable[[], Any], timeout: float = 5, interval: float = 0.02) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            result = probe()
-            if result:
-                return result
-            time.sleep(interval)
-        raise AssertionError(f"condition not met within {timeout} s")
-
-    return poll

@@ -175,6 +175,34 @@ def test_a_create_answered_after_the_read_timeout_is_adopted_not_duplicated(clie
     assert [w["id"] for w in control.live_webhooks(account.client_id)] == [created.id]
 
 
+def slow_request_finished(control) -> bool:
+    return any(r["fault"] == "slow" for r in control.requests())
+
+
+def test_a_create_that_commits_long_after_the_read_timeout_is_adopted_not_sent_again(
+        client, emulator, control, account, wait_until):
+    # Commits 1.8 read timeouts after arrival: later than one look half a timeout after giving up.
+    emulator.set_faults([{"method": "POST", "path": "/v1/webhooks", "kind": "slow", "delay": 1.8 * FAST.timeout,
+                          "sequence": [True]}])
+
+    created = client.create_webhook(URL, "s3cret")
+    wait_until(lambda: slow_request_finished(control))
+
+    assert count(control, "POST", "/v1/webhooks") == 1
+    assert [w["id"] for w in control.live_webhooks(account.client_id)] == [created.id]
+
+
+def test_a_subscription_create_that_commits_after_the_read_timeout_is_adopted(
+        client, emulator, control, account, wait_until):
+    hook = client.create_webhook(URL, "s3cret")
+    emulator.set_faults([{"method": "POST", "path": "/v1/subscriptions", "kind": "slow",
+                          "delay": 1.8 * FAST.timeout, "sequence": [True]}])
+
+    created = client.create_subscription(hook.id, client.event_by_name("pos.payment.completed"))
+    wait_until(lambda: slow_request_finished(control))
+
+    assert [s["id"] for s in control.live_subscriptions(account.client_id)] == [created.id]
+
 def test_a_create_that_failed_before_committing_is_sent_again(client, emulator, control, account):
     emulator.set_faults([{"method": "POST", "path": "/v1/webhooks", "kind": "status", "status": 503,
                           "sequence": [True]}])
