@@ -332,11 +332,12 @@ def main(argv: list[str] | None = None) -> None:
     receiver = ReceiverServer(secret_from_args(args), args.host, args.port,
                               tolerance=args.tolerance)
     receiver.start()
-    # SIGTERM stops the receiver the way Ctrl-C does. (A handler that sets a threading.Event
-    # can deadlock: it may interrupt the main thread while that thread holds the Event's lock.)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    print(f"receiver listening on {receiver.url}", flush=True)
     try:
+        # SIGTERM stops the receiver the way Ctrl-C does, so both must land inside this try: one sent
+        # the moment the ready line appears must not escape it. (A handler that sets a threading.Event
+        # can deadlock instead: it may interrupt the main thread while it holds that Event's lock.)
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+        print(f"receiver listening on {receiver.url}", flush=True)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
