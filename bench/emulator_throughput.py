@@ -162,8 +162,10 @@ def main() -> int:
     parser.add_argument("--startup-samples", type=int, default=10, help="start-ups to time (default 10)")
     args = parser.parse_args()
     in_process, command_line = startup_seconds(args.startup_samples)
-    print(f"start-up (median of {args.startup_samples}): in-process {in_process * 1000:.0f} ms to a first answer, "
-          f"command line {command_line * 1000:.0f} ms to the ready line")
+    print(
+        f"start-up (median of {args.startup_samples}): in-process {in_process * 1000:.0f} ms to a first answer, "
+        f"command line {command_line * 1000:.0f} ms to the ready line"
+    )
     results: list[Result] = []
     with emulator_url(args.mode) as url:
         seed = logged_in_session(url)

@@ -20,8 +20,13 @@ THREADS = 4
 # Phases run one after the other; the requests of one phase run 4 at a time.
 PHASES: tuple[tuple[str, ...], ...] = (
     ("POST /oauth/token", "GET /v1/events", "GET /v1/webhooks", "GET /v1/subscriptions"),
-    ("POST /v1/webhooks", "PATCH /v1/webhooks/{id}", "GET /v1/webhooks/{id}", "GET /v1/subscriptions/{id}",
-     "PUT /v1/subscriptions/{id}"),
+    (
+        "POST /v1/webhooks",
+        "PATCH /v1/webhooks/{id}",
+        "GET /v1/webhooks/{id}",
+        "GET /v1/subscriptions/{id}",
+        "PUT /v1/subscriptions/{id}",
+    ),
     ("POST /v1/subscriptions",),
     ("DELETE /v1/subscriptions/{id}",),
     ("DELETE /v1/webhooks/{id}",),
@@ -56,8 +61,9 @@ class FloorClient:
         self.event_id = self.call("GET", "/v1/events").json()["events"][0]["id"]
 
     def fetch_token(self) -> None:
-        response = self.session().post(self.base + "/oauth/token", auth=self.credentials,
-                                       data={"grant_type": "client_credentials"}, timeout=60)
+        response = self.session().post(
+            self.base + "/oauth/token", auth=self.credentials, data={"grant_type": "client_credentials"}, timeout=60
+        )
         self.token = response.json()["access_token"]
 
     def action(self, route: str) -> Callable[[], object]:
@@ -70,21 +76,26 @@ class FloorClient:
             "POST /v1/webhooks": lambda: self._create_webhook(n),
             "POST /v1/subscriptions": lambda: self._create_subscription(n),
             "PATCH /v1/webhooks/{id}": lambda: self.call(
-                "PATCH", f"/v1/webhooks/{self._pick(self.webhooks, n)}", data={"secret": f"floor-{n}"}),
+                "PATCH", f"/v1/webhooks/{self._pick(self.webhooks, n)}", data={"secret": f"floor-{n}"}
+            ),
             "GET /v1/webhooks/{id}": lambda: self.call("GET", f"/v1/webhooks/{self._pick(self.webhooks, n)}"),
             "GET /v1/subscriptions/{id}": lambda: self.call(
-                "GET", f"/v1/subscriptions/{self._pick(self.subscriptions, n)}"),
+                "GET", f"/v1/subscriptions/{self._pick(self.subscriptions, n)}"
+            ),
             "PUT /v1/subscriptions/{id}": lambda: self.call(
-                "PUT", f"/v1/subscriptions/{self._pick(self.subscriptions, n)}", data={"filter": ""}),
+                "PUT", f"/v1/subscriptions/{self._pick(self.subscriptions, n)}", data={"filter": ""}
+            ),
             "DELETE /v1/subscriptions/{id}": lambda: self.call(
-                "DELETE", f"/v1/subscriptions/{self._take(self.subscriptions)}"),
+                "DELETE", f"/v1/subscriptions/{self._take(self.subscriptions)}"
+            ),
             "DELETE /v1/webhooks/{id}": lambda: self.call("DELETE", f"/v1/webhooks/{self._take(self.webhooks)}"),
         }
         return actions[route]
 
     def _create_webhook(self, n: int) -> None:
-        body = self.call("POST", "/v1/webhooks",
-                         data={"payload_url": f"https://floor.example.com/{n}", "secret": f"floor-{n}"}).json()
+        body = self.call(
+            "POST", "/v1/webhooks", data={"payload_url": f"https://floor.example.com/{n}", "secret": f"floor-{n}"}
+        ).json()
         with self.lock:
             self.webhooks.append(body["webhook"]["id"])
 

@@ -63,8 +63,14 @@ class Row:
 
 def minimum(step: str, n: int) -> int:
     pages = 2 * math.ceil(n / 100)  # webhooks and subscriptions, 100 per page
-    return {"first up": 2 * n + 2, "no-op preview": 0, "no-op up": 0, "refresh": pages + 1,
-            "update secrets": n + 1, "destroy": 2 * n + 1}[step]
+    return {
+        "first up": 2 * n + 2,
+        "no-op preview": 0,
+        "no-op up": 0,
+        "refresh": pages + 1,
+        "update secrets": n + 1,
+        "destroy": 2 * n + 1,
+    }[step]
 
 
 # The webhooks are declared in code: a thousand of them in the `mypos:webhooks` stack config would be
@@ -117,17 +123,35 @@ class PeakMemory:
 
 def start_emulator(latency: float) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "mypos_provider.emulator", "--port", "0", "--quiet", "--latency", str(latency),
-         "--client-id", DEMO_CLIENT_ID, "--client-secret", DEMO_CLIENT_SECRET,
-         "--client-id", FLOOR_ID, "--client-secret", FLOOR_SECRET],
-        stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "mypos_provider.emulator",
+            "--port",
+            "0",
+            "--quiet",
+            "--latency",
+            str(latency),
+            "--client-id",
+            DEMO_CLIENT_ID,
+            "--client-secret",
+            DEMO_CLIENT_SECRET,
+            "--client-id",
+            FLOOR_ID,
+            "--client-secret",
+            FLOOR_SECRET,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     line = process.stdout.readline()
     return process, line.strip().rsplit(" ", 1)[-1]
 
 
 def state_file(deployment: Deployment) -> Path:
-    return next(p for p in (deployment.backend_dir / ".pulumi" / "stacks").rglob("*.json")
-                if not p.name.endswith(".bak"))
+    return next(
+        p for p in (deployment.backend_dir / ".pulumi" / "stacks").rglob("*.json") if not p.name.endswith(".bak")
+    )
 
 
 def run_suite(n: int, latency: float, extra_env: dict[str, str] | None = None, note: str = "") -> list[Row]:
@@ -136,8 +160,14 @@ def run_suite(n: int, latency: float, extra_env: dict[str, str] | None = None, n
     rows: list[Row] = []
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            deployment = new_deployment(Path(tmp), auth_url=url, client_id=DEMO_CLIENT_ID,
-                                        client_secret=DEMO_CLIENT_SECRET, program=PROGRAM, extra_env=extra_env)
+            deployment = new_deployment(
+                Path(tmp),
+                auth_url=url,
+                client_id=DEMO_CLIENT_ID,
+                client_secret=DEMO_CLIENT_SECRET,
+                program=PROGRAM,
+                extra_env=extra_env,
+            )
             deployment.set_config("bench:count", str(n))
             deployment.set_config("bench:secretVersion", "1")
             floor = FloorClient(url, FLOOR_ID, FLOOR_SECRET)
@@ -149,9 +179,14 @@ def run_suite(n: int, latency: float, extra_env: dict[str, str] | None = None, n
                 control.clear_requests()
                 with PeakMemory() as memory:
                     started = time.perf_counter()
-                    {"first up": deployment.up, "no-op preview": deployment.preview, "no-op up": deployment.up,
-                     "refresh": deployment.refresh, "update secrets": deployment.up,
-                     "destroy": deployment.destroy}[step]()
+                    {
+                        "first up": deployment.up,
+                        "no-op preview": deployment.preview,
+                        "no-op up": deployment.up,
+                        "refresh": deployment.refresh,
+                        "update secrets": deployment.up,
+                        "destroy": deployment.destroy,
+                    }[step]()
                     wall = time.perf_counter() - started
                 routes = Counter(f"{r['method']} {route_of(r['path'])}" for r in control.requests())
                 floor_s = replay(floor, routes) if routes else 0.0
@@ -159,14 +194,25 @@ def run_suite(n: int, latency: float, extra_env: dict[str, str] | None = None, n
                     state = state_file(deployment)
                     state_bytes = state.stat().st_size / (2 * n)
                     blob = max(len(m) for m in re.findall(r'"__provider":\s*"([^"]+)"', state.read_text()))
-                rows.append(Row(
-                    n=n, latency_ms=round(latency * 1000), step=step, requests=sum(routes.values()),
-                    minimum=minimum(step, n), token_requests=routes["POST /oauth/token"], wall_s=round(wall, 2),
-                    floor_s=round(floor_s, 2), ratio=round(wall / floor_s, 2) if floor_s else 0.0,
-                    per_resource_ms=round(1000 * wall / (2 * n), 2),
-                    provider_peak_mb=round(memory.peak_kb / 1024, 1),
-                    state_bytes_per_resource=round(state_bytes), provider_blob_bytes=blob,
-                    detail="; ".join(f"{k} x{v}" for k, v in sorted(routes.items())), note=note))
+                rows.append(
+                    Row(
+                        n=n,
+                        latency_ms=round(latency * 1000),
+                        step=step,
+                        requests=sum(routes.values()),
+                        minimum=minimum(step, n),
+                        token_requests=routes["POST /oauth/token"],
+                        wall_s=round(wall, 2),
+                        floor_s=round(floor_s, 2),
+                        ratio=round(wall / floor_s, 2) if floor_s else 0.0,
+                        per_resource_ms=round(1000 * wall / (2 * n), 2),
+                        provider_peak_mb=round(memory.peak_kb / 1024, 1),
+                        state_bytes_per_resource=round(state_bytes),
+                        provider_blob_bytes=blob,
+                        detail="; ".join(f"{k} x{v}" for k, v in sorted(routes.items())),
+                        note=note,
+                    )
+                )
                 print(format_row(rows[-1]), flush=True)
     finally:
         process.terminate()
@@ -174,14 +220,18 @@ def run_suite(n: int, latency: float, extra_env: dict[str, str] | None = None, n
     return rows
 
 
-HEADER = (f"{'N':>5} {'lat':>4} {'step':<15} {'requests':>9} {'min':>5} {'tok':>4} {'wall s':>7} {'floor s':>7} "
-          f"{'ratio':>6} {'ms/res':>7} {'peak MB':>8}  detail")
+HEADER = (
+    f"{'N':>5} {'lat':>4} {'step':<15} {'requests':>9} {'min':>5} {'tok':>4} {'wall s':>7} {'floor s':>7} "
+    f"{'ratio':>6} {'ms/res':>7} {'peak MB':>8}  detail"
+)
 
 
 def format_row(row: Row) -> str:
-    return (f"{row.n:>5} {row.latency_ms:>4} {row.step:<15} {row.requests:>9} {row.minimum:>5} "
-            f"{row.token_requests:>4} {row.wall_s:>7} {row.floor_s:>7} {row.ratio:>6} {row.per_resource_ms:>7} "
-            f"{row.provider_peak_mb:>8}  {row.detail}{'  [' + row.note + ']' if row.note else ''}")
+    return (
+        f"{row.n:>5} {row.latency_ms:>4} {row.step:<15} {row.requests:>9} {row.minimum:>5} "
+        f"{row.token_requests:>4} {row.wall_s:>7} {row.floor_s:>7} {row.ratio:>6} {row.per_resource_ms:>7} "
+        f"{row.provider_peak_mb:>8}  {row.detail}{'  [' + row.note + ']' if row.note else ''}"
+    )
 
 
 FIELDS = [f.name for f in Row.__dataclass_fields__.values()]
@@ -203,8 +253,17 @@ def read_csv(path: Path) -> list[Row]:
 
 
 def type_of(name: str) -> type:
-    return {"n": int, "latency_ms": int, "requests": int, "minimum": int, "token_requests": int,
-            "provider_blob_bytes": int, "step": str, "detail": str, "note": str}.get(name, float)
+    return {
+        "n": int,
+        "latency_ms": int,
+        "requests": int,
+        "minimum": int,
+        "token_requests": int,
+        "provider_blob_bytes": int,
+        "step": str,
+        "detail": str,
+        "note": str,
+    }.get(name, float)
 
 
 def plot(rows: list[Row], latency_ms: int, path: Path) -> None:
@@ -218,8 +277,9 @@ def plot(rows: list[Row], latency_ms: int, path: Path) -> None:
         return
     figure, axis = plt.subplots(figsize=(9, 6))
     for index, step in enumerate(s for s in STEPS if "no-op" not in s):
-        points = sorted((r.n, r.wall_s, r.floor_s) for r in rows
-                        if r.step == step and r.latency_ms == latency_ms and not r.note)
+        points = sorted(
+            (r.n, r.wall_s, r.floor_s) for r in rows if r.step == step and r.latency_ms == latency_ms and not r.note
+        )
         if not points:
             continue
         color = f"C{index}"
@@ -227,8 +287,14 @@ def plot(rows: list[Row], latency_ms: int, path: Path) -> None:
         axis.plot([p[0] for p in points], [p[2] for p in points], "x--", color=color, label=f"{step} (raw floor)")
     skipped = [r for r in rows if r.note == "PULUMI_SKIP_CHECKPOINTS" and r.step == "first up"]
     if skipped:
-        axis.plot([r.n for r in skipped], [r.wall_s for r in skipped], "*", color="black", markersize=12,
-                  label="first up, no checkpoints (PULUMI_SKIP_CHECKPOINTS, 0 ms)")
+        axis.plot(
+            [r.n for r in skipped],
+            [r.wall_s for r in skipped],
+            "*",
+            color="black",
+            markersize=12,
+            label="first up, no checkpoints (PULUMI_SKIP_CHECKPOINTS, 0 ms)",
+        )
     axis.set_xscale("log")
     axis.set_yscale("log")
     axis.set_xlabel("webhooks (each with one subscription)")
@@ -244,14 +310,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10,100,1000", help="comma-separated N (default 10,100,1000)")
     parser.add_argument("--latency", type=float, default=0.05, help="seconds per request (default 0.05)")
-    parser.add_argument("--target-latency", type=float, default=0.1,
-                        help="latency of the extra N=100 run for the 1.5x-floor target (default 0.1; 0 skips)")
+    parser.add_argument(
+        "--target-latency",
+        type=float,
+        default=0.1,
+        help="latency of the extra N=100 run for the 1.5x-floor target (default 0.1; 0 skips)",
+    )
     parser.add_argument("--no-zero-latency", action="store_true", help="skip the 0 ms runs (engine overhead)")
-    parser.add_argument("--skip-checkpoints-at", type=int, default=1000,
-                        help="also run this N with PULUMI_SKIP_CHECKPOINTS=true, to show what the file "
-                             "backend's per-step checkpoint costs (0 skips)")
-    parser.add_argument("--zero-latency-sizes", default=None,
-                        help="N for the 0 ms runs (default: --sizes)")
+    parser.add_argument(
+        "--skip-checkpoints-at",
+        type=int,
+        default=1000,
+        help="also run this N with PULUMI_SKIP_CHECKPOINTS=true, to show what the file "
+        "backend's per-step checkpoint costs (0 skips)",
+    )
+    parser.add_argument("--zero-latency-sizes", default=None, help="N for the 0 ms runs (default: --sizes)")
     parser.add_argument("--append", action="store_true", help="add to results.csv instead of starting it anew")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--plot-only", action="store_true", help="redraw the plot from results.csv")

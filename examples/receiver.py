@@ -221,13 +221,15 @@ def _handler_for(receiver: ReceiverServer) -> type[BaseHTTPRequestHandler]:
             except ValueError:
                 self._reject(HTTPStatus.BAD_REQUEST, event, "InvalidJSON")
                 return
-            self._acknowledge(Delivery(
-                event=event,
-                idempotency_key=idempotency_key(event, body, payload),
-                scheme=verified.scheme,
-                body_form=verified.body_form,
-                payload=payload,
-            ))
+            self._acknowledge(
+                Delivery(
+                    event=event,
+                    idempotency_key=idempotency_key(event, body, payload),
+                    scheme=verified.scheme,
+                    body_form=verified.body_form,
+                    payload=payload,
+                )
+            )
 
         def _verify(self, body: bytes, event: str) -> VerifiedSignature | None:
             try:
@@ -246,11 +248,15 @@ def _handler_for(receiver: ReceiverServer) -> type[BaseHTTPRequestHandler]:
         def _acknowledge(self, delivery: Delivery) -> None:
             if receiver.record_delivery(delivery):
                 # Logging the scheme pins down how myPOS really signs (research notes, 8.5).
-                log.info("accepted %r %s (scheme=%s, body_form=%s)", delivery.event,
-                         delivery.idempotency_key, delivery.scheme, delivery.body_form)
+                log.info(
+                    "accepted %r %s (scheme=%s, body_form=%s)",
+                    delivery.event,
+                    delivery.idempotency_key,
+                    delivery.scheme,
+                    delivery.body_form,
+                )
             else:
-                log.info("duplicate %r %s, acknowledged again", delivery.event,
-                         delivery.idempotency_key)
+                log.info("duplicate %r %s, acknowledged again", delivery.event, delivery.idempotency_key)
             # A duplicate still gets 200: anything else would make myPOS keep retrying it.
             self._answer(HTTPStatus.OK, "ok")
 
@@ -299,8 +305,7 @@ def secret_from_args(args: argparse.Namespace) -> SecretSource:
         return lambda: read_secret_file(path)
     secret = os.environ.get(args.secret_env, "")
     if not secret:
-        raise SystemExit(f"receiver: set the webhook secret in ${args.secret_env}"
-                         " or pass --secret-file")
+        raise SystemExit(f"receiver: set the webhook secret in ${args.secret_env} or pass --secret-file")
     return secret
 
 
@@ -316,21 +321,28 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Receive and verify myPOS webhook callbacks.")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8080, help="port to listen on (0: any)")
-    parser.add_argument("--secret-env", default="MYPOS_WEBHOOK_SECRET", metavar="NAME",
-                        help="environment variable holding the secret (default: %(default)s)")
-    parser.add_argument("--secret-file", metavar="PATH",
-                        help="read the secret from this file instead (re-read on every request)")
-    parser.add_argument("--tolerance", type=float, metavar="SECONDS",
-                        help="reject signatures whose t is further than this from now"
-                             " (off by default: myPOS retries for up to 3 days)")
+    parser.add_argument(
+        "--secret-env",
+        default="MYPOS_WEBHOOK_SECRET",
+        metavar="NAME",
+        help="environment variable holding the secret (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--secret-file", metavar="PATH", help="read the secret from this file instead (re-read on every request)"
+    )
+    parser.add_argument(
+        "--tolerance",
+        type=float,
+        metavar="SECONDS",
+        help="reject signatures whose t is further than this from now (off by default: myPOS retries for up to 3 days)",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    receiver = ReceiverServer(secret_from_args(args), args.host, args.port,
-                              tolerance=args.tolerance)
+    receiver = ReceiverServer(secret_from_args(args), args.host, args.port, tolerance=args.tolerance)
     receiver.start()
     try:
         # SIGTERM stops the receiver the way Ctrl-C does, so both must land inside this try: one sent

@@ -49,11 +49,15 @@ def _parser() -> argparse.ArgumentParser:
 
     listing = commands.add_parser("list", help="print the account's webhooks and subscriptions, and code to adopt them")
     listing.add_argument("--stack", help="read credentials from this stack's config (via `pulumi config`)")
-    listing.add_argument("--format", choices=("python", "yaml", "json"), default="python",
-                         help="python (default): declarations with adopt_id; yaml: mypos:webhooks stack config; "
-                              "json: raw data")
-    listing.add_argument("--show-secrets", action="store_true",
-                         help="print webhook secrets in clear (they are masked otherwise)")
+    listing.add_argument(
+        "--format",
+        choices=("python", "yaml", "json"),
+        default="python",
+        help="python (default): declarations with adopt_id; yaml: mypos:webhooks stack config; json: raw data",
+    )
+    listing.add_argument(
+        "--show-secrets", action="store_true", help="print webhook secrets in clear (they are masked otherwise)"
+    )
     listing.set_defaults(run=run_list)
 
     emit = commands.add_parser("emit", help="have myPOS (or the emulator) send a sample event to a stack's webhooks")
@@ -63,7 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     emit.set_defaults(run=run_emit)
 
     recover = commands.add_parser(
-        "recover", help="after an interrupted deployment: remove what it created but could not record")
+        "recover", help="after an interrupted deployment: remove what it created but could not record"
+    )
     recover.add_argument("--stack", required=True, help="the stack whose deployment was interrupted")
     recover.add_argument("--dry-run", action="store_true", help="only report what would be removed")
     recover.set_defaults(run=run_recover)
@@ -89,10 +94,13 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def render_summary(settings: Settings, webhooks: list[Webhook], subscriptions: list[Subscription], *,
-                   show_secrets: bool) -> str:
-    lines = [f"# Account {settings.client_id} at {settings.api_url}: {len(webhooks)} webhook(s), "
-             f"{len(subscriptions)} subscription(s)"]
+def render_summary(
+    settings: Settings, webhooks: list[Webhook], subscriptions: list[Subscription], *, show_secrets: bool
+) -> str:
+    lines = [
+        f"# Account {settings.client_id} at {settings.api_url}: {len(webhooks)} webhook(s), "
+        f"{len(subscriptions)} subscription(s)"
+    ]
     for hook in webhooks:
         state = "active" if hook.is_active else "inactive"
         secret = hook.secret if show_secrets else MASK
@@ -149,8 +157,10 @@ def render_yaml(webhooks: list[Webhook], subscriptions: list[Subscription], *, s
         if not hook.is_active:
             lines.append("      active: false")
         if show_secrets:
-            lines.append(f"      secret: {json.dumps(hook.secret)}  # move into a secure value: "
-                         "pulumi config set --secret --path ...")
+            lines.append(
+                f"      secret: {json.dumps(hook.secret)}  # move into a secure value: "
+                "pulumi config set --secret --path ..."
+            )
         subs = _subscriptions_of(hook, subscriptions)
         lines.append("      events:" if subs else "      events: []")
         for sub in subs:
@@ -164,10 +174,16 @@ def render_yaml(webhooks: list[Webhook], subscriptions: list[Subscription], *, s
 def _as_json(webhooks: list[Webhook], subscriptions: list[Subscription], show_secrets: bool) -> dict[str, Any]:
     return {
         "webhooks": [
-            {"id": h.id, "payload_url": h.payload_url, "is_active": h.is_active,
-             "secret": h.secret if show_secrets else MASK,
-             "subscriptions": [{"id": s.id, "event": s.event_name, "terminal_ids": list(s.terminal_ids or ())}
-                               for s in _subscriptions_of(h, subscriptions)]}
+            {
+                "id": h.id,
+                "payload_url": h.payload_url,
+                "is_active": h.is_active,
+                "secret": h.secret if show_secrets else MASK,
+                "subscriptions": [
+                    {"id": s.id, "event": s.event_name, "terminal_ids": list(s.terminal_ids or ())}
+                    for s in _subscriptions_of(h, subscriptions)
+                ],
+            }
             for h in webhooks
         ]
     }
@@ -206,8 +222,10 @@ def run_emit(args: argparse.Namespace) -> int:
     webhook_ids = _stack_webhook_ids(args.stack)
     targets = [s for s in client.iter_subscriptions() if s.webhook_id in webhook_ids and s.event_name == args.event]
     if not targets:
-        raise CliError(f"no webhook of stack {args.stack} subscribes to {args.event}: "
-                       "declare the subscription and run `pulumi up` first")
+        raise CliError(
+            f"no webhook of stack {args.stack} subscribes to {args.event}: "
+            "declare the subscription and run `pulumi up` first"
+        )
     started = time.time()
     for sub in targets:
         print(f"sent {args.event} to webhook {sub.webhook_id} (subscription {sub.id})")
@@ -219,7 +237,8 @@ def run_emit(args: argparse.Namespace) -> int:
 
 def render_deliveries(client: MyPOSClient, webhook_ids: set[str], event: str, *, since: float) -> str:
     rows: list[Notification] = [
-        n for n in client.iter_notifications(event=event)
+        n
+        for n in client.iter_notifications(event=event)
         if n.webhook_id in webhook_ids and (n.sent_on is None or n.sent_on.timestamp() >= since - 1)
     ]
     lines = [f"{len(rows)} delivery attempt(s) recorded by GET /v1/notifications:"]
@@ -247,8 +266,11 @@ def run_recover(args: argparse.Namespace) -> int:
     client = settings.client()
     deployment = json.loads(_pulumi("stack", "export", "--show-secrets", "--stack", args.stack)).get("deployment") or {}
     recorded = {r.get("id") for r in deployment.get("resources") or [] if r.get("id")}
-    pending = [op["resource"] for op in deployment.get("pending_operations") or []
-               if op.get("type") == "creating" and op.get("resource", {}).get("type") in (WEBHOOK_TYPE, SUBSCRIPTION_TYPE)]
+    pending = [
+        op["resource"]
+        for op in deployment.get("pending_operations") or []
+        if op.get("type") == "creating" and op.get("resource", {}).get("type") in (WEBHOOK_TYPE, SUBSCRIPTION_TYPE)
+    ]
     if not pending:
         print(f"stack {args.stack} has no pending creates of myPOS objects: nothing to recover")
         return 0
@@ -261,13 +283,20 @@ def run_recover(args: argparse.Namespace) -> int:
             continue  # an adoption creates nothing
         name = resource["urn"].rsplit("::", 1)[-1]
         if resource["type"] == WEBHOOK_TYPE:
-            orphans += [("webhook", w.id, f"{name}: {w.payload_url}") for w in webhooks
-                        if w.payload_url == inputs.get("payload_url") and w.secret == inputs.get("secret")]
+            orphans += [
+                ("webhook", w.id, f"{name}: {w.payload_url}")
+                for w in webhooks
+                if w.payload_url == inputs.get("payload_url") and w.secret == inputs.get("secret")
+            ]
         else:
             tids = set(inputs.get("terminal_ids") or ())
-            orphans += [("subscription", s.id, f"{name}: {s.event_name} of webhook {s.webhook_id}") for s in subscriptions
-                        if s.webhook_id == inputs.get("webhook_id") and s.event_name == inputs.get("event")
-                        and set(s.terminal_ids or ()) == tids]
+            orphans += [
+                ("subscription", s.id, f"{name}: {s.event_name} of webhook {s.webhook_id}")
+                for s in subscriptions
+                if s.webhook_id == inputs.get("webhook_id")
+                and s.event_name == inputs.get("event")
+                and set(s.terminal_ids or ()) == tids
+            ]
     for kind, object_id, description in orphans:
         print(f"{'would remove' if args.dry_run else 'removing'} unrecorded {kind} {object_id} ({description})")
         if not args.dry_run:
@@ -280,8 +309,10 @@ def run_recover(args: argparse.Namespace) -> int:
         print(f"{len(pending)} pending create(s); nothing changed (dry run)")
         return 0
     _pulumi("refresh", "--clear-pending-creates", "--yes", "--skip-preview", "--stack", args.stack)
-    print(f"cleared {len(pending)} pending create(s) and removed {len(orphans)} unrecorded object(s); "
-          f"now run `pulumi up --stack {args.stack}`")
+    print(
+        f"cleared {len(pending)} pending create(s) and removed {len(orphans)} unrecorded object(s); "
+        f"now run `pulumi up --stack {args.stack}`"
+    )
     return 0
 
 

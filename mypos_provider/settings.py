@@ -51,7 +51,7 @@ class Settings:
     api_url: str
     policy: RetryPolicy = RetryPolicy()
 
-    def client(self) -> "MyPOSClient":
+    def client(self) -> MyPOSClient:
         """The process-wide client for these settings (one token, one connection pool)."""
         from .client.registry import shared_client
 
@@ -211,11 +211,11 @@ def check_service_url(value: str, origin: str) -> None:
     """https everywhere, except on loopback addresses (the emulator); no credentials, query or fragment."""
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{origin} is {value!r}, not an absolute http(s) URL: use e.g. https://host/path",
-                          field=origin)
+        raise ConfigError(
+            f"{origin} is {value!r}, not an absolute http(s) URL: use e.g. https://host/path", field=origin
+        )
     if parts.username or parts.password or parts.query or parts.fragment:
-        raise ConfigError(f"{origin} must be a plain base URL without credentials, query or fragment",
-                          field=origin)
+        raise ConfigError(f"{origin} must be a plain base URL without credentials, query or fragment", field=origin)
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ConfigError(
             f"{origin} uses http on {parts.hostname}: credentials would travel in clear; use https "
@@ -251,6 +251,8 @@ def _number(
         number = None
     if number is None or not minimum <= number <= maximum:
         word = "a whole number" if kind is int else "a number"
-        raise ConfigError(f"{origin} is {value!r}: use {word} from {minimum:g} to {maximum:g} ({key.description})",
-                          field=key.config_key)
+        raise ConfigError(
+            f"{origin} is {value!r}: use {word} from {minimum:g} to {maximum:g} ({key.description})",
+            field=key.config_key,
+        )
     return number

@@ -237,9 +237,7 @@ def _parse_header(value: str) -> _ParsedHeader:
         raise MalformedSignatureHeader(f"{SIGNATURE_HEADER} has conflicting t= timestamps")
     timestamp_text = timestamps.pop()
     if not _TIMESTAMP.fullmatch(timestamp_text):
-        raise MalformedSignatureHeader(
-            f"{SIGNATURE_HEADER} t= is not a UNIX timestamp in whole seconds"
-        )
+        raise MalformedSignatureHeader(f"{SIGNATURE_HEADER} t= is not a UNIX timestamp in whole seconds")
     if not signatures:
         raise MalformedSignatureHeader(f"{SIGNATURE_HEADER} has no v1= signature")
     return _ParsedHeader(timestamp_text, int(timestamp_text), tuple(signatures))
@@ -247,9 +245,7 @@ def _parse_header(value: str) -> _ParsedHeader:
 
 def _parse_v1(value: str) -> bytes:
     if not _SHA256_HEX.fullmatch(value):
-        raise MalformedSignatureHeader(
-            f"{SIGNATURE_HEADER} v1= is not a 64-character hex SHA-256 digest"
-        )
+        raise MalformedSignatureHeader(f"{SIGNATURE_HEADER} v1= is not a 64-character hex SHA-256 digest")
     return value.lower().encode("ascii")
 
 

@@ -75,16 +75,19 @@ def _webhook(item: Any, index: int) -> WebhookSpec:
     _reject_unknown(item, WEBHOOK_KEYS, where)
     name = item.get("name")
     if not isinstance(name, str) or not NAME.match(name):
-        raise StackConfigError(f"{where}.name must be a short name of letters, digits, '-', '_' or '.', "
-                               f"e.g. orders (got {name!r})")
+        raise StackConfigError(
+            f"{where}.name must be a short name of letters, digits, '-', '_' or '.', e.g. orders (got {name!r})"
+        )
     where = f"{CONFIG_KEY}[{index}] ({name})"
     payload_url = item.get("payloadUrl")
     if not isinstance(payload_url, str):
         raise StackConfigError(f"{where}.payloadUrl is required: the https URL myPOS should POST callbacks to")
     secret = item.get("secret")
     if secret is not None and not isinstance(secret, str):
-        raise StackConfigError(f"{where}.secret must be a string; set it with "
-                               f"`pulumi config set --secret --path '{CONFIG_KEY}[{index}].secret' <value>`")
+        raise StackConfigError(
+            f"{where}.secret must be a string; set it with "
+            f"`pulumi config set --secret --path '{CONFIG_KEY}[{index}].secret' <value>`"
+        )
     active = item.get("active", True)
     if not isinstance(active, bool):
         raise StackConfigError(f"{where}.active must be true or false (got {active!r})")
@@ -107,7 +110,7 @@ def _event(item: Any, where: str) -> EventSpec:
         raise StackConfigError(f"{where}.event is required, e.g. pos.payment.completed")
     tids = item.get("terminalIds")
     if tids is not None and (not isinstance(tids, list) or not all(isinstance(t, (str, int)) for t in tids)):
-        raise StackConfigError(f"{where}.terminalIds must be a list of terminal ids such as [\"90004889\"]")
+        raise StackConfigError(f'{where}.terminalIds must be a list of terminal ids such as ["90004889"]')
     # YAML reads 90004889 as a number; terminal ids are strings to myPOS.
     terminal_ids = [str(t) for t in tids] if tids is not None else None
     return EventSpec(event, terminal_ids, _optional_str(item, "adoptId", where))
@@ -123,7 +126,9 @@ def _optional_str(item: Mapping[str, Any], key: str, where: str) -> str | None:
 def _reject_unknown(item: Mapping[str, Any], known: set[str], where: str) -> None:
     unknown = sorted(set(item) - known)
     if unknown:
-        raise StackConfigError(f"{where} has unknown key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(known))}")
+        raise StackConfigError(
+            f"{where} has unknown key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(known))}"
+        )
 
 
 def _reject_duplicates(values: list[str], what: str, where: str) -> None:

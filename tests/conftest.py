@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from harness.accounts import Account, random_credentials
 from harness.emulator import EmulatorControl
 from harness.engine import Deployment, new_deployment
+from harness.outofband import OutOfBand
+
 from mypos_provider.emulator import Emulator
 
 
@@ -43,23 +44,30 @@ def deploy(tmp_path: Path, emulator: Emulator, account: Account) -> Iterator[Cal
     made: list[Deployment] = []
 
     def make(webhooks: list[dict[str, Any]] | None = None, **kw: Any) -> Deployment:
-        deployment = new_deployment(tmp_path, auth_url=emulator.url, client_id=account.client_id,
-                                    client_secret=account.client_secret, webhooks=webhooks, **kw)
+        deployment = new_deployment(
+            tmp_path,
+            auth_url=emulator.url,
+            client_id=account.client_id,
+            client_secret=account.client_secret,
+            webhooks=webhooks,
+            **kw,
+        )
         made.append(deployment)
         return deployment
 
     yield make
-    secrets = [account.client_secret, *emulator.issued_tokens(),
-               *(w["secret"] for w in EmulatorControl(emulator.url).state(account.client_id)["webhooks"])]
+    secrets = [
+        account.client_secret,
+        *emulator.issued_tokens(),
+        *(w["secret"] for w in EmulatorControl(emulator.url).state(account.client_id)["webhooks"]),
+    ]
     for deployment in made:
         leaks = deployment.leaked(secrets)
         assert not leaks, f"secrets leaked: {leaks}"
 
 
 @pytest.fixture
-def outofband(emulator: Emulator, account: Account) -> "OutOfBand":
-    from harness.outofband import OutOfBand
-
+def outofband(emulator: Emulator, account: Account) -> OutOfBand:
     return OutOfBand(emulator.url, account.client_id, account.client_secret)
 
 

@@ -124,8 +124,11 @@ class MyPOSClient:
         if is_active is not None:
             fields["is_active"] = "true" if is_active else "false"
         body = self._call(
-            "PATCH", f"/webhooks/{_segment(webhook_id)}", operation=f"update webhook {webhook_id}",
-            data=fields, secrets=[secret],
+            "PATCH",
+            f"/webhooks/{_segment(webhook_id)}",
+            operation=f"update webhook {webhook_id}",
+            data=fields,
+            secrets=[secret],
         )
         if not body:
             return self.get_webhook(webhook_id)
@@ -138,14 +141,16 @@ class MyPOSClient:
 
     def iter_subscriptions(self, webhook_id: str | None = None) -> Iterator[Subscription]:
         params = {"webhook_id": webhook_id} if webhook_id else None
-        items = self._paginate("/subscriptions", "subscriptions", Subscription.from_api, "list subscriptions",
-                               params=params)
+        items = self._paginate(
+            "/subscriptions", "subscriptions", Subscription.from_api, "list subscriptions", params=params
+        )
         # The server may ignore the filter parameter (it is undocumented), so filter here as well.
         return (s for s in items if webhook_id is None or s.webhook_id == webhook_id)
 
     def get_subscription(self, subscription_id: str) -> Subscription:
-        body = self._call("GET", f"/subscriptions/{_segment(subscription_id)}",
-                          operation=f"read subscription {subscription_id}")
+        body = self._call(
+            "GET", f"/subscriptions/{_segment(subscription_id)}", operation=f"read subscription {subscription_id}"
+        )
         return Subscription.from_api(body)
 
     def create_subscription(
@@ -159,7 +164,8 @@ class MyPOSClient:
 
         def made_by_us() -> Subscription | None:
             return _newest(
-                s for s in self.iter_subscriptions(webhook_id)
+                s
+                for s in self.iter_subscriptions(webhook_id)
                 if s.event_name == event.name and set(s.terminal_ids or ()) == set(tids or ())
             )
 
@@ -171,28 +177,35 @@ class MyPOSClient:
     def update_subscription(self, subscription_id: str, terminal_ids: Iterable[str] | None) -> Subscription:
         tids = tuple(terminal_ids) if terminal_ids else None
         body = self._call(
-            "PUT", f"/subscriptions/{_segment(subscription_id)}",
-            operation=f"update subscription {subscription_id}", data={"filter": filter_for_tids(tids)},
+            "PUT",
+            f"/subscriptions/{_segment(subscription_id)}",
+            operation=f"update subscription {subscription_id}",
+            data={"filter": filter_for_tids(tids)},
         )
         if not body:
             return self.get_subscription(subscription_id)
         return Subscription.from_api(body)
 
     def delete_subscription(self, subscription_id: str) -> None:
-        self._call("DELETE", f"/subscriptions/{_segment(subscription_id)}",
-                   operation=f"delete subscription {subscription_id}")
+        self._call(
+            "DELETE", f"/subscriptions/{_segment(subscription_id)}", operation=f"delete subscription {subscription_id}"
+        )
 
     # ---- notifications ------------------------------------------------------------------------------
 
     def request_fake_event(self, subscription_id: str) -> Notification | None:
         """Ask myPOS (sandbox) or the emulator to deliver a sample event of the subscription's type."""
-        body = self._call("POST", f"/subscriptions/{_segment(subscription_id)}/fake",
-                          operation=f"request a sample event for subscription {subscription_id}")
+        body = self._call(
+            "POST",
+            f"/subscriptions/{_segment(subscription_id)}/fake",
+            operation=f"request a sample event for subscription {subscription_id}",
+        )
         return Notification.from_api(body) if body else None
 
     def iter_notifications(self, **filters: str) -> Iterator[Notification]:
-        return self._paginate("/notifications", "notifications", Notification.from_api, "list notifications",
-                              params=filters or None)
+        return self._paginate(
+            "/notifications", "notifications", Notification.from_api, "list notifications", params=filters or None
+        )
 
     # ---- plumbing -----------------------------------------------------------------------------------
 
@@ -206,8 +219,9 @@ class MyPOSClient:
     ) -> Iterator[T]:
         page = 1
         while True:
-            body = self._call("GET", path, operation=operation, params={**(params or {}), "page": page,
-                                                                         "size": PAGE_SIZE})
+            body = self._call(
+                "GET", path, operation=operation, params={**(params or {}), "page": page, "size": PAGE_SIZE}
+            )
             items = (body or {}).get(key) or []
             yield from (parse(item) for item in items)
             pagination = (body or {}).get("pagination") or {}
@@ -355,8 +369,13 @@ class MyPOSClient:
         if status in (400, 422):
             raise ValidationError(operation, status, message, error_code=code, field=field)
         if status == 401:
-            raise AuthenticationError(operation, status, "myPOS refused a freshly issued access token; check that "
-                                      "the credentials are allowed to use the Webhook API", error_code=code)
+            raise AuthenticationError(
+                operation,
+                status,
+                "myPOS refused a freshly issued access token; check that "
+                "the credentials are allowed to use the Webhook API",
+                error_code=code,
+            )
         if status == 429 or status >= 500:
             attempts = len(getattr(getattr(response.raw, "retries", None), "history", ())) + 1
             raise TransientError(operation, attempts, f"HTTP {status}", status=status)
@@ -409,8 +428,7 @@ def _newest(candidates: Iterable[T]) -> T | None:
     return found
 
 
-def _complete_webhook(body: Any, *, payload_url: str | None, secret: str | None,
-                      is_active: bool | None) -> Webhook:
+def _complete_webhook(body: Any, *, payload_url: str | None, secret: str | None, is_active: bool | None) -> Webhook:
     """Parse a write response, filling fields a terse response may leave out with what was sent."""
     webhook = Webhook.from_api(body)
     return Webhook(
@@ -424,8 +442,9 @@ def _complete_webhook(body: Any, *, payload_url: str | None, secret: str | None,
     )
 
 
-def _complete_subscription(body: Any, *, webhook_id: str, event: Event,
-                           terminal_ids: tuple[str, ...] | None) -> Subscription:
+def _complete_subscription(
+    body: Any, *, webhook_id: str, event: Event, terminal_ids: tuple[str, ...] | None
+) -> Subscription:
     subscription = Subscription.from_api(body)
     return Subscription(
         id=subscription.id,

@@ -85,18 +85,24 @@ class TokenSource:
                 error_code="invalid_client",
             )
         if response.status_code == 429 or response.status_code >= 500:
-            raise TransientError("get an access token", self._policy.max_attempts, f"HTTP {response.status_code}",
-                                 status=response.status_code)
+            raise TransientError(
+                "get an access token",
+                self._policy.max_attempts,
+                f"HTTP {response.status_code}",
+                status=response.status_code,
+            )
         if response.status_code != 200:
-            raise ApiError("get an access token", response.status_code, self._safe_text(response),
-                           error_code=_error_code(response))
+            raise ApiError(
+                "get an access token", response.status_code, self._safe_text(response), error_code=_error_code(response)
+            )
         try:
             body = response.json()
             value = str(body["access_token"])
             lifetime = float(body.get("expires_in") or 3600)
         except (ValueError, KeyError, TypeError):
-            raise ApiError("get an access token", response.status_code,
-                           "the Auth API answered without an access_token") from None
+            raise ApiError(
+                "get an access token", response.status_code, "the Auth API answered without an access_token"
+            ) from None
         # Renew a little early so a token never expires between our check and the request.
         margin = min(60.0, lifetime * 0.1)
         log.debug("obtained an access token valid for %ss", lifetime)
@@ -116,8 +122,14 @@ def _error_code(response: requests.Response) -> str | None:
 
 def _reason(exc: Exception) -> str:
     text = str(exc)
-    for marker in ("Connection refused", "Name or service not known", "timed out", "No route to host",
-                   "Temporary failure in name resolution", "certificate verify failed"):
+    for marker in (
+        "Connection refused",
+        "Name or service not known",
+        "timed out",
+        "No route to host",
+        "Temporary failure in name resolution",
+        "certificate verify failed",
+    ):
         if marker in text:
             return marker.lower()
     return type(exc).__name__

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -30,11 +30,11 @@ def parse_timestamp(value: Any) -> datetime | None:
     if isinstance(value, bool):
         raise ValueError(f"not a timestamp: {value!r}")
     if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value, tz=timezone.utc)
+        return datetime.fromtimestamp(value, tz=UTC)
     if isinstance(value, str):
         text = value.strip()
         if text.isdigit():
-            return datetime.fromtimestamp(int(text), tz=timezone.utc)
+            return datetime.fromtimestamp(int(text), tz=UTC)
         try:
             return parsedate_to_datetime(text)
         except (TypeError, ValueError):
@@ -46,7 +46,7 @@ def format_http_date(moment: datetime | None) -> str | None:
     """The form the API uses in its examples, e.g. 'Mon, 15 Apr 2019 07:50:54 GMT'."""
     if moment is None:
         return None
-    return moment.astimezone(timezone.utc).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    return moment.astimezone(UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")
 
 
 def parse_bool(value: Any) -> bool:

@@ -106,9 +106,7 @@ def build_retry(policy: RetryPolicy, *, retry_posts: bool = False) -> BoundedRet
     )
 
 
-def build_session(
-    policy: RetryPolicy | None, *, retry_posts: bool = False, pool_size: int = 8
-) -> requests.Session:
+def build_session(policy: RetryPolicy | None, *, retry_posts: bool = False, pool_size: int = 8) -> requests.Session:
     """A session whose adapters retry per `policy` (None: never retry; the caller runs its own loop).
 
     The pool covers the dynamic-provider host's 4 concurrent calls with room to spare.

@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _accounts(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, str] | None:
     if len(args.client_id) != len(args.client_secret):
         parser.error("every --client-id needs exactly one --client-secret")
-    return dict(zip(args.client_id, args.client_secret)) if args.client_id else None
+    return dict(zip(args.client_id, args.client_secret, strict=True)) if args.client_id else None
 
 
 def _setting_overrides(args: argparse.Namespace) -> dict[str, Any]:

@@ -16,8 +16,8 @@ from .catalogue import event_by_id, event_by_name
 from .delivery import Dispatcher, plan_deliveries
 from .errors import ApiError
 from .faults import FaultRule, FaultSet
-from .persistence import FORMAT, VERSION, StateFileError, StateWriter, load_state_file
 from .models import Store
+from .persistence import FORMAT, VERSION, StateFileError, StateWriter, load_state_file
 from .settings import EmulatorSettings, SettingsError
 from .wire import DROP, Outcome, Request, Response, Router, error_response, json_response
 

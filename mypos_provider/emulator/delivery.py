@@ -187,9 +187,7 @@ class Dispatcher:
             "Content-Type": "application/json",
             "User-Agent": USER_AGENT,
             "X-myPOS-Event": target.event_name,
-            "X-myPOS-Signature": signature_header(
-                target.secret, delivery.payload, settings.signing_scheme, timestamp
-            ),
+            "X-myPOS-Signature": signature_header(target.secret, delivery.payload, settings.signing_scheme, timestamp),
         }
         sent_on = time.time()
         body = render_body(delivery.payload, settings.body_style)

@@ -171,9 +171,7 @@ def _subscribed_webhook(account: Account, fields: dict[str, Any]) -> Webhook:
         live = account.live_webhooks()
         if len(live) == 1:
             return live[0]
-        raise validation_error(
-            "webhook_id", "webhook_id is required unless the account has exactly one webhook"
-        )
+        raise validation_error("webhook_id", "webhook_id is required unless the account has exactly one webhook")
     hook = account.live_webhook(webhook_id)
     if hook is None:
         raise validation_error("webhook_id", f"webhook_id {webhook_id} does not name a webhook of this account")
@@ -238,8 +236,13 @@ def fake_notification(ctx: ApiContext, subscription_id: str) -> Response:
         assert event is not None  # subscriptions only ever reference catalogue events
         payload = build_payload(event, ctx.settings.event_naming, tids[0], time.time())
         delivery = Delivery(
-            ctx.account.client_id, sub.id, sub.webhook_id, sub.event_id, payload,
-            ctx.core.generation, ignore_inactive=True,
+            ctx.account.client_id,
+            sub.id,
+            sub.webhook_id,
+            sub.event_id,
+            payload,
+            ctx.core.generation,
+            ignore_inactive=True,
         )
     note = ctx.core.dispatcher.attempt(delivery, 0)
     if note is None:

@@ -8,11 +8,13 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
-from ..client import Event, MyPOSError, NotFoundError, Subscription as ApiSubscription
-from . import detailed_diff, validation as v
+from ..client import Event, MyPOSError, NotFoundError
+from ..client import Subscription as ApiSubscription
+from . import detailed_diff
+from . import validation as v
+from .base import MyPOSProvider
 from .diagnostics import warn
 from .errors import ProviderError, describe
-from .base import MyPOSProvider
 from .runtime import RUNTIME
 
 INPUTS = ("webhook_id", "event", "terminal_ids", "adopt_id")
@@ -21,18 +23,23 @@ INPUTS = ("webhook_id", "event", "terminal_ids", "adopt_id")
 class SubscriptionProvider(MyPOSProvider):
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs = {k: news.get(k) for k in INPUTS}
-        failures = v.check_fields(inputs, {
-            "webhook_id": _webhook_id_problem,
-            "terminal_ids": v.terminal_ids_problem,
-            "adopt_id": v.adopt_id_problem,
-        })
+        failures = v.check_fields(
+            inputs,
+            {
+                "webhook_id": _webhook_id_problem,
+                "terminal_ids": v.terminal_ids_problem,
+                "adopt_id": v.adopt_id_problem,
+            },
+        )
         config_problem = RUNTIME.config_error()
         if config_problem is not None:
             failures.append(v.failure(config_problem.field, str(config_problem)))
         event = inputs["event"]
         if not v.is_unknown(event):
             if not isinstance(event, str) or not event:
-                failures.append(v.failure("event", 'event is required: give an event name such as "pos.payment.completed"'))
+                failures.append(
+                    v.failure("event", 'event is required: give an event name such as "pos.payment.completed"')
+                )
             elif config_problem is None and not failures and (not olds or olds.get("event") != event):
                 # An event name already validated for this resource needs no request: a no-op preview sends none.
                 problem = _event_problem(event)
@@ -52,9 +59,13 @@ class SubscriptionProvider(MyPOSProvider):
             if props.get("adopt_id"):
                 subscription = _adopt(props, event)
             else:
-                subscription = RUNTIME.client().create_subscription(props["webhook_id"], event, props.get("terminal_ids"))
+                subscription = RUNTIME.client().create_subscription(
+                    props["webhook_id"], event, props.get("terminal_ids")
+                )
         except MyPOSError as error:
-            raise ProviderError(describe(error, f"subscription of webhook {props.get('webhook_id')} to {props.get('event')}")) from None
+            raise ProviderError(
+                describe(error, f"subscription of webhook {props.get('webhook_id')} to {props.get('event')}")
+            ) from None
         RUNTIME.snapshot_if_loaded_remember(subscription)
         return CreateResult(subscription.id, _outputs(subscription, props, event))
 
@@ -64,9 +75,11 @@ class SubscriptionProvider(MyPOSProvider):
         except MyPOSError as error:
             raise ProviderError(describe(error, f"subscription {id_}")) from None
         if subscription is None:
-            warn(f"subscription {id_} (webhook {props.get('webhook_id')}, event {props.get('event')}) no longer "
-                 "exists in myPOS (deleted outside Pulumi); it was removed from the stack's state, and the next "
-                 "`pulumi up` recreates it")
+            warn(
+                f"subscription {id_} (webhook {props.get('webhook_id')}, event {props.get('event')}) no longer "
+                "exists in myPOS (deleted outside Pulumi); it was removed from the stack's state, and the next "
+                "`pulumi up` recreates it"
+            )
             return ReadResult("", {})
         event = Event(id=str(props.get("event_id") or ""), name=subscription.event_name)
         if subscription.event_name != props.get("event"):

@@ -33,8 +33,11 @@ def failure(field: str, reason: str) -> CheckFailure:
 
 def check_fields(inputs: dict[str, Any], checks: dict[str, Callable[[Any], str | None]]) -> list[CheckFailure]:
     """Run each field's check on its value, skipping values not known yet (preview)."""
-    return [failure(field, problem) for field, check in checks.items()
-            if not is_unknown(inputs.get(field)) and (problem := check(inputs.get(field)))]
+    return [
+        failure(field, problem)
+        for field, check in checks.items()
+        if not is_unknown(inputs.get(field)) and (problem := check(inputs.get(field)))
+    ]
 
 
 def payload_url_problem(value: Any) -> str | None:
@@ -46,8 +49,10 @@ def payload_url_problem(value: Any) -> str | None:
     if parts.username or parts.password:
         return "payload_url must not embed credentials (user:password@): authenticate callbacks with the secret"
     if parts.scheme == "http" and not is_loopback(parts.hostname):
-        return (f"payload_url {value!r} uses http on a public host: myPOS requires https for callbacks "
-                "(http is accepted only for loopback addresses, e.g. a receiver on your machine)")
+        return (
+            f"payload_url {value!r} uses http on a public host: myPOS requires https for callbacks "
+            "(http is accepted only for loopback addresses, e.g. a receiver on your machine)"
+        )
     if parts.fragment:
         return "payload_url must not have a #fragment: it is never sent to the server"
     return None
@@ -61,8 +66,10 @@ def secret_problem(value: Any) -> str | None:
     if value == "":
         return "secret is empty: omit it to have a strong one generated, or give 1 to 32 characters"
     if len(value) > MAX_SECRET_LENGTH:
-        return (f"secret is {len(value)} characters long; myPOS accepts at most {MAX_SECRET_LENGTH}: "
-                "shorten it, or omit it to have a 32-character one generated")
+        return (
+            f"secret is {len(value)} characters long; myPOS accepts at most {MAX_SECRET_LENGTH}: "
+            "shorten it, or omit it to have a 32-character one generated"
+        )
     if value != value.strip():
         return "secret starts or ends with whitespace: remove it (it would silently break signature checks)"
     return None
@@ -78,8 +85,10 @@ def adopt_id_problem(value: Any) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not OBJECT_ID.match(value):
-        return (f"adopt_id {value!r} is not a myPOS object id: copy the id from "
-                "`python -m mypos_provider list`, or leave adopt_id out to create a new object")
+        return (
+            f"adopt_id {value!r} is not a myPOS object id: copy the id from "
+            "`python -m mypos_provider list`, or leave adopt_id out to create a new object"
+        )
     return None
 
 
@@ -87,14 +96,14 @@ def terminal_ids_problem(value: Any) -> str | None:
     if value is None:
         return None
     if not isinstance(value, list):
-        return f"terminal_ids must be a list of terminal ids such as [\"90004889\"], not {type(value).__name__}"
+        return f'terminal_ids must be a list of terminal ids such as ["90004889"], not {type(value).__name__}'
     if not value:
         return "terminal_ids is empty: omit it to receive events from every terminal, or list terminal ids"
     for tid in value:
         if not isinstance(tid, str):
-            return f"terminal_ids must contain strings; {tid!r} is a {type(tid).__name__}: quote it, e.g. \"{tid}\""
+            return f'terminal_ids must contain strings; {tid!r} is a {type(tid).__name__}: quote it, e.g. "{tid}"'
         if not TERMINAL_ID.match(tid):
-            return f"terminal id {tid!r} is not valid: use the terminal's id as shown in myPOS, e.g. \"90004889\""
+            return f'terminal id {tid!r} is not valid: use the terminal\'s id as shown in myPOS, e.g. "90004889"'
     duplicates = sorted({tid for tid in value if value.count(tid) > 1})
     if duplicates:
         return f"terminal_ids lists {', '.join(duplicates)} more than once: list each terminal once"

@@ -11,12 +11,14 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
-from ..client import MyPOSError, NotFoundError, Webhook as ApiWebhook
+from ..client import MyPOSError, NotFoundError
+from ..client import Webhook as ApiWebhook
 from ..client.models import format_http_date
-from . import detailed_diff, validation as v
+from . import detailed_diff
+from . import validation as v
+from .base import MyPOSProvider
 from .diagnostics import warn
 from .errors import ProviderError, describe
-from .base import MyPOSProvider
 from .runtime import RUNTIME
 
 INPUTS = ("payload_url", "secret", "is_active", "adopt_id")
@@ -32,12 +34,15 @@ class WebhookProvider(MyPOSProvider):
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs = {k: news.get(k) for k in INPUTS}
         inputs["is_active"] = True if news.get("is_active") is None else news.get("is_active")
-        failures = v.check_fields(inputs, {
-            "payload_url": v.payload_url_problem,
-            "secret": v.secret_problem,
-            "is_active": lambda value: v.bool_problem("is_active", value),
-            "adopt_id": v.adopt_id_problem,
-        })
+        failures = v.check_fields(
+            inputs,
+            {
+                "payload_url": v.payload_url_problem,
+                "secret": v.secret_problem,
+                "is_active": lambda value: v.bool_problem("is_active", value),
+                "adopt_id": v.adopt_id_problem,
+            },
+        )
         if inputs["secret"] is None:
             inputs["secret"] = _undeclared_secret(olds, adopting=bool(inputs["adopt_id"]))
         failures += _credentials_failures(verify_remotely=not olds and not failures)
@@ -62,8 +67,10 @@ class WebhookProvider(MyPOSProvider):
         except MyPOSError as error:
             raise ProviderError(describe(error, props.get("payload_url") or id_)) from None
         if webhook is None:
-            warn(f"webhook {id_} ({props.get('payload_url', 'unknown URL')}) no longer exists in myPOS (deleted "
-                 "outside Pulumi); it was removed from the stack's state, and the next `pulumi up` recreates it")
+            warn(
+                f"webhook {id_} ({props.get('payload_url', 'unknown URL')}) no longer exists in myPOS (deleted "
+                "outside Pulumi); it was removed from the stack's state, and the next `pulumi up` recreates it"
+            )
             return ReadResult("", {})
         events = RUNTIME.snapshot().event_names_of(id_)
         if events is None:

@@ -89,7 +89,10 @@ def test_stops_cleanly_on_sigterm_and_ctrl_c(running: tuple[subprocess.Popen[str
 def test_help_prints_the_demo_credentials() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "mypos_provider.emulator", "--help"],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=10,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=10,
     )
 
     assert result.returncode == 0
@@ -141,7 +144,10 @@ def test_corrupt_state_file_exits_2_with_one_line_naming_the_file(tmp_path: Path
 
     result = subprocess.run(
         [sys.executable, "-m", "mypos_provider.emulator", "--port", "0", "--state-file", str(state_file)],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=10,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=10,
     )
 
     assert result.returncode == 2

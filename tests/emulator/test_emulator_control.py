@@ -22,7 +22,10 @@ def test_documented_defaults(control: Control) -> None:
     settings = control.ok("GET", "/settings")
 
     assert {name: settings[name] for name in ("token_lifetime", "latency", "event_naming", "signing_scheme")} == {
-        "token_lifetime": 3600, "latency": 0, "event_naming": "com", "signing_scheme": "body",
+        "token_lifetime": 3600,
+        "latency": 0,
+        "event_naming": "com",
+        "signing_scheme": "body",
     }
     assert (settings["body_style"], settings["require_scope"]) == ("compact", False)
     assert (settings["wrap_single_objects"], settings["created_on_format"]) == (True, "http-date")

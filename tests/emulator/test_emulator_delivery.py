@@ -18,7 +18,15 @@ PAYMENT_COMPLETED_ID = "33bcd9a7-43e4-4c0c-a728-106210056b1a"
 TRANSFER_APPROVED_ID = "f82c6caa-d052-4dd3-9044-5be41b36a466"
 SECRET = "Um6OcCJkN6tOXzUOOmcCyvOcKNFkuNpz"
 NOTIFICATION_KEYS = {
-    "id", "event", "payload", "sent_on", "response_code", "retry_count", "url", "webhook_id", "subscription_id",
+    "id",
+    "event",
+    "payload",
+    "sent_on",
+    "response_code",
+    "retry_count",
+    "url",
+    "webhook_id",
+    "subscription_id",
 }
 
 
@@ -286,7 +294,9 @@ def test_fake_sends_one_event_to_the_subscription_webhook(world: World) -> None:
     assert answer.status_code == 200
     assert set(note) == NOTIFICATION_KEYS
     assert (note["event"], note["response_code"], note["subscription_id"]) == (
-        "account.out-bank-transfer.approved", 200, sub["id"],
+        "account.out-bank-transfer.approved",
+        200,
+        sub["id"],
     )
     got = world.receiver.next()
     assert got.headers["X-myPOS-Event"] == "account.out-bank-transfer.approved"

@@ -56,14 +56,18 @@ def test_serves_as_soon_as_start_returns() -> None:
 def test_accounts_replace_the_demo_account() -> None:
     with Emulator(accounts={"ACME": "ACMESECRET"}) as emulator:
         acme = requests.post(f"{emulator.url}/oauth/token", auth=("ACME", "ACMESECRET"), data=FORM, timeout=5)
-        demo = requests.post(f"{emulator.url}/oauth/token", auth=(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET), data=FORM, timeout=5)
+        demo = requests.post(
+            f"{emulator.url}/oauth/token", auth=(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET), data=FORM, timeout=5
+        )
 
     assert (acme.status_code, demo.status_code) == (200, 401)
 
 
 def test_settings_argument_configures_the_emulator() -> None:
     with Emulator(settings=EmulatorSettings(token_lifetime=42)) as emulator:
-        answer = requests.post(f"{emulator.url}/oauth/token", auth=(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET), data=FORM, timeout=5)
+        answer = requests.post(
+            f"{emulator.url}/oauth/token", auth=(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET), data=FORM, timeout=5
+        )
 
     assert answer.json()["expires_in"] == 42
 

@@ -35,8 +35,14 @@ def assert_validation_error(answer: Any, field: str) -> None:
         ({"payload_url": "https://a.example/h", "secret": "x" * 33}, "secret"),
     ],
     ids=[
-        "url-missing", "url-empty", "url-relative", "url-ftp", "url-no-host",
-        "secret-missing", "secret-empty", "secret-33",
+        "url-missing",
+        "url-empty",
+        "url-relative",
+        "url-ftp",
+        "url-no-host",
+        "secret-missing",
+        "secret-empty",
+        "secret-33",
     ],
 )
 def test_create_webhook_rejects_bad_input_naming_the_field(api: ApiClient, form: dict[str, str], field: str) -> None:

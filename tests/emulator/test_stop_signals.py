@@ -1,4 +1,5 @@
-"""StopSignals: how the emulator's command line waits for SIGTERM or Ctrl-C without a lock a signal could deadlock on."""
+"""StopSignals: how the emulator's command line waits for SIGTERM or Ctrl-C without a lock a signal could
+deadlock on."""
 
 from __future__ import annotations
 

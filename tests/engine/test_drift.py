@@ -64,7 +64,8 @@ def test_refresh_shows_a_payload_url_changed_outside_pulumi_and_up_restores_it(d
 
     deployment.stack.preview_refresh(on_output=deployment.output.append, color="never", diff=True)
     assert '~ payload_url: "https://shop.example.com/mypos/orders" => "https://attacker.example.net/steal"' in (
-        deployment.cli_text())
+        deployment.cli_text()
+    )
     refresh = deployment.refresh()
     assert refresh.summary.resource_changes.get("update") == 1
     assert "[diff: ~payload_url]" in deployment.cli_text()
@@ -76,7 +77,8 @@ def test_refresh_shows_a_payload_url_changed_outside_pulumi_and_up_restores_it(d
 
 
 def test_a_secret_changed_outside_pulumi_shows_as_drift_and_up_restores_the_declared_one(
-        deploy, control, account, outofband):
+    deploy, control, account, outofband
+):
     deployment = deploy([HOOK])
     deployment.up()
     webhook_id = control.live_webhooks(account.client_id)[0]["id"]

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-
 from harness.emulator import EmulatorControl, route_counts
 from harness.engine import PULUMI, TOOLS, Deployment
 
@@ -33,9 +32,12 @@ MAX_ATTEMPTS = MAX_RETRIES + 1
 
 def declared(version: int) -> list[dict[str, Any]]:
     return [
-        {"name": f"hook{i:02}", "payloadUrl": f"https://shop.example.com/mypos/{i:02}",
-         "secret": f"secret-v{version}-{i:02}-abcdefghij",
-         "events": ["pos.payment.completed", {"event": "pos.payment.cancelled", "terminalIds": ["90004889"]}]}
+        {
+            "name": f"hook{i:02}",
+            "payloadUrl": f"https://shop.example.com/mypos/{i:02}",
+            "secret": f"secret-v{version}-{i:02}-abcdefghij",
+            "events": ["pos.payment.completed", {"event": "pos.payment.cancelled", "terminalIds": ["90004889"]}],
+        }
         for i in range(HOOKS)
     ]
 
@@ -52,23 +54,47 @@ class FaultCase:
 def split(probability: float, statuses: list[int], seed: int) -> list[dict[str, Any]]:
     """Rules for 'a share of requests answered one of these statuses' (the first rule that fires wins)."""
     each = 1 - (1 - probability) ** (1 / len(statuses))
-    return [{"path": "*", "kind": "status", "status": s, "probability": each, "seed": seed + n}
-            for n, s in enumerate(statuses)]
+    return [
+        {"path": "*", "kind": "status", "status": s, "probability": each, "seed": seed + n}
+        for n, s in enumerate(statuses)
+    ]
 
 
 CASES = [
-    FaultCase("429-rate-limited-20pct", [{"path": "*", "kind": "status", "status": 429, "retry_after": 1,
-                                          "probability": 0.2, "seed": 11}]),
+    FaultCase(
+        "429-rate-limited-20pct",
+        [{"path": "*", "kind": "status", "status": 429, "retry_after": 1, "probability": 0.2, "seed": 11}],
+    ),
     FaultCase("5xx-20pct", split(0.2, [500, 502, 503], seed=21)),
     FaultCase("dropped-connections-10pct", [{"path": "*", "kind": "drop", "probability": 0.1, "seed": 31}]),
-    FaultCase("committed-then-failed-creates-5pct", [
-        {"method": "POST", "path": "/v1/*", "kind": "commit_then_fail", "status": 500, "probability": 0.025,
-         "seed": 41},
-        {"method": "POST", "path": "/v1/*", "kind": "commit_then_fail", "then": "slow", "delay": 1.5,
-         "probability": 0.025, "seed": 42},
-    ], config={"mypos:timeout": "1"}),
-    FaultCase("slower-than-read-timeout-5pct", [{"path": "*", "kind": "slow", "delay": 1.5, "probability": 0.05,
-                                                 "seed": 51}], config={"mypos:timeout": "1"}),
+    FaultCase(
+        "committed-then-failed-creates-5pct",
+        [
+            {
+                "method": "POST",
+                "path": "/v1/*",
+                "kind": "commit_then_fail",
+                "status": 500,
+                "probability": 0.025,
+                "seed": 41,
+            },
+            {
+                "method": "POST",
+                "path": "/v1/*",
+                "kind": "commit_then_fail",
+                "then": "slow",
+                "delay": 1.5,
+                "probability": 0.025,
+                "seed": 42,
+            },
+        ],
+        config={"mypos:timeout": "1"},
+    ),
+    FaultCase(
+        "slower-than-read-timeout-5pct",
+        [{"path": "*", "kind": "slow", "delay": 1.5, "probability": 0.05, "seed": 51}],
+        config={"mypos:timeout": "1"},
+    ),
     FaultCase("token-expires-mid-run", settings={"token_lifetime": 1, "latency": 0.02}),
     # Latency stretches each run over a few seconds, so there is a "mid-run" to kill in.
     FaultCase("killed-mid-run", settings={"latency": 0.05}, kill=True),
@@ -80,20 +106,25 @@ def minimum_requests(operation: str) -> int:
     return {"up": 3 * HOOKS + 2, "update": HOOKS + 1, "destroy": 3 * HOOKS + 1}[operation]
 
 
-def assert_converged(deployment: Deployment, control: EmulatorControl, client_id: str,
-                     hooks: list[dict[str, Any]]) -> None:
+def assert_converged(
+    deployment: Deployment, control: EmulatorControl, client_id: str, hooks: list[dict[str, Any]]
+) -> None:
     webhooks = control.live_webhooks(client_id)
     subscriptions = control.live_subscriptions(client_id)
     url_of = {w["id"]: w["payload_url"] for w in webhooks}
     assert sorted((w["payload_url"], w["secret"]) for w in webhooks) == sorted(
-        (h["payloadUrl"], h["secret"]) for h in hooks), "webhooks differ from the declared ones"
-    assert sorted((url_of.get(s["webhook_id"]), s["event"], tuple((s["filter"] or {}).get("tids") or ()))
-                  for s in subscriptions) == sorted(
-        (h["payloadUrl"], e, tids) for h in hooks
-        for e, tids in (("pos.payment.completed", ()), ("pos.payment.cancelled", ("90004889",)))), \
-        "subscriptions differ from the declared ones"
-    state_ids = {r["id"] for r in deployment.resources("Webhook")} | {r["id"] for r in deployment.resources(
-        "Subscription")}
+        (h["payloadUrl"], h["secret"]) for h in hooks
+    ), "webhooks differ from the declared ones"
+    assert sorted(
+        (url_of.get(s["webhook_id"]), s["event"], tuple((s["filter"] or {}).get("tids") or ())) for s in subscriptions
+    ) == sorted(
+        (h["payloadUrl"], e, tids)
+        for h in hooks
+        for e, tids in (("pos.payment.completed", ()), ("pos.payment.cancelled", ("90004889",)))
+    ), "subscriptions differ from the declared ones"
+    state_ids = {r["id"] for r in deployment.resources("Webhook")} | {
+        r["id"] for r in deployment.resources("Subscription")
+    }
     assert state_ids == set(url_of) | {s["id"] for s in subscriptions}, "the state does not match the emulator"
 
 
@@ -115,15 +146,28 @@ def report(case: FaultCase, operation: str, requests: list[dict[str, Any]], seco
     path = os.environ.get("MYPOS_FAULT_REPORT")
     if path:
         with open(path, "a") as out:
-            out.write(json.dumps({"case": case.id, "operation": operation, "requests": len(requests),
-                                  "minimum": minimum_requests(operation), "second_run": second_run,
-                                  "faults": sum(1 for r in requests if r.get("fault"))}) + "\n")
+            out.write(
+                json.dumps(
+                    {
+                        "case": case.id,
+                        "operation": operation,
+                        "requests": len(requests),
+                        "minimum": minimum_requests(operation),
+                        "second_run": second_run,
+                        "faults": sum(1 for r in requests if r.get("fault")),
+                    }
+                )
+                + "\n"
+            )
 
 
 def cli_env(deployment: Deployment) -> dict[str, str]:
-    return {**os.environ, **deployment.stack.workspace.env_vars,
-            "PULUMI_HOME": str(deployment.stack.workspace.pulumi_home),
-            "PATH": f"{TOOLS / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+    return {
+        **os.environ,
+        **deployment.stack.workspace.env_vars,
+        "PULUMI_HOME": str(deployment.stack.workspace.pulumi_home),
+        "PATH": f"{TOOLS / 'bin'}{os.pathsep}{os.environ['PATH']}",
+    }
 
 
 def kill_processes_in(directory: os.PathLike[str]) -> None:
@@ -139,8 +183,7 @@ def kill_processes_in(directory: os.PathLike[str]) -> None:
             pass
 
 
-def killed_then_recovered(deployment: Deployment, control: EmulatorControl, operation: str,
-                          rng: random.Random) -> int:
+def killed_then_recovered(deployment: Deployment, control: EmulatorControl, operation: str, rng: random.Random) -> int:
     """Run the operation as a CLI process, SIGKILL it at a random point, then follow the README.
 
     The point is drawn among the operation's API requests, so the kill always lands mid-run.
@@ -148,9 +191,14 @@ def killed_then_recovered(deployment: Deployment, control: EmulatorControl, oper
     env = cli_env(deployment)
     command = ["destroy"] if operation == "destroy" else ["up"]
     kill_after = rng.randint(3, minimum_requests(operation) - 3)
-    process = subprocess.Popen([str(PULUMI), *command, "--yes", "--skip-preview", "--non-interactive",
-                                "--stack", deployment.stack.name], cwd=deployment.work_dir, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        [str(PULUMI), *command, "--yes", "--skip-preview", "--non-interactive", "--stack", deployment.stack.name],
+        cwd=deployment.work_dir,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 120
     while len(control.requests()) < kill_after and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -160,8 +208,14 @@ def killed_then_recovered(deployment: Deployment, control: EmulatorControl, oper
     kill_processes_in(deployment.work_dir)  # plugins run in their own process groups
     time.sleep(0.5)
     deployment.cli("cancel", "--yes", "--stack", deployment.stack.name)
-    subprocess.run([sys.executable, "-m", "mypos_provider", "recover", "--stack", deployment.stack.name],
-                   cwd=deployment.work_dir, env=env, check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "mypos_provider", "recover", "--stack", deployment.stack.name],
+        cwd=deployment.work_dir,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     return kill_after
 
 
@@ -204,5 +258,9 @@ def test_up_update_and_destroy_converge_under_faults(deploy, emulator, control, 
         report(case, operation, requests, second_run)
     if case.settings.get("token_lifetime"):
         assert token_requests >= 2, "the token should have been renewed during a run"
-    assert deployment.leaked([account.client_secret, *emulator.issued_tokens(),
-                              *(h["secret"] for h in declared(1) + declared(2))]) == []
+    assert (
+        deployment.leaked(
+            [account.client_secret, *emulator.issued_tokens(), *(h["secret"] for h in declared(1) + declared(2))]
+        )
+        == []
+    )

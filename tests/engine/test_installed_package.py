@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import venv
 from pathlib import Path
 
 import pytest
-
 from harness.engine import ROOT, new_deployment
 
 pytestmark = pytest.mark.engine
 
-PROGRAM = '''
+PROGRAM = """
 import pulumi
 from mypos_provider import Subscription, Webhook
 
@@ -27,7 +25,7 @@ paid = Subscription("orders-paid",
     terminal_ids=["90004889"])
 pulumi.export("webhook_id", hook.id)
 pulumi.export("subscription_id", paid.id)
-'''
+"""
 
 PROJECT = """name: merchant-infra
 runtime:
@@ -44,15 +42,31 @@ def make_installed_project(directory: Path) -> Path:
     (directory / "__main__.py").write_text(PROGRAM)
     venv.create(directory / "venv", with_pip=True)
     # A plain (non-editable) install of the package, as any other project would do it.
-    subprocess.run([str(directory / "venv" / "bin" / "python"), "-m", "pip", "install", "--quiet",
-                    "--disable-pip-version-check", str(ROOT)], check=True, timeout=600)
+    subprocess.run(
+        [
+            str(directory / "venv" / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            str(ROOT),
+        ],
+        check=True,
+        timeout=600,
+    )
     return directory
 
 
 def test_a_project_that_pip_installs_the_package_deploys_and_destroys(tmp_path, emulator, account, control):
     project = make_installed_project(tmp_path / "merchant")
-    deployment = new_deployment(tmp_path, auth_url=emulator.url, client_id=account.client_id,
-                                client_secret=account.client_secret, project_dir=project)
+    deployment = new_deployment(
+        tmp_path,
+        auth_url=emulator.url,
+        client_id=account.client_id,
+        client_secret=account.client_secret,
+        project_dir=project,
+    )
 
     up = deployment.up()
 
@@ -60,10 +74,17 @@ def test_a_project_that_pip_installs_the_package_deploys_and_destroys(tmp_path, 
     subscription = control.live_subscriptions(account.client_id)[0]
     assert up.outputs["webhook_id"].value == webhook["id"]
     assert (subscription["id"], subscription["event"], subscription["filter"]) == (
-        up.outputs["subscription_id"].value, "pos.payment.completed", {"tids": ["90004889"]})
-    installed = subprocess.run([str(project / "venv" / "bin" / "python"), "-c",
-                                "import mypos_provider; print(mypos_provider.__file__)"],
-                               capture_output=True, text=True, check=True, cwd=tmp_path).stdout
+        up.outputs["subscription_id"].value,
+        "pos.payment.completed",
+        {"tids": ["90004889"]},
+    )
+    installed = subprocess.run(
+        [str(project / "venv" / "bin" / "python"), "-c", "import mypos_provider; print(mypos_provider.__file__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    ).stdout
     assert str(ROOT) not in installed  # the provider ran from the installed copy, not this checkout
 
     deployment.preview(expect_no_changes=True)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from harness.emulator import EmulatorControl
-
 pytestmark = pytest.mark.engine
 
 ORDERS = {
@@ -40,8 +38,10 @@ def test_up_creates_exactly_the_declared_webhooks_and_subscriptions(deploy, cont
 
     url_of = {w["id"]: w["payload_url"] for w in control.live_webhooks(account.client_id)}
     assert sorted(url_of.values()) == sorted([ORDERS["payloadUrl"], TREASURY["payloadUrl"]])
-    subscriptions = {(url_of[s["webhook_id"]], s["event"], tuple((s.get("filter") or {}).get("tids") or ()))
-                     for s in control.live_subscriptions(account.client_id)}
+    subscriptions = {
+        (url_of[s["webhook_id"]], s["event"], tuple((s.get("filter") or {}).get("tids") or ()))
+        for s in control.live_subscriptions(account.client_id)
+    }
     assert subscriptions == {
         (ORDERS["payloadUrl"], "pos.payment.completed", ()),
         (ORDERS["payloadUrl"], "pos.payment.cancelled", ("90004889",)),

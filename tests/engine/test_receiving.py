@@ -12,8 +12,8 @@ import time
 
 import pytest
 import requests
-
 from harness.engine import ROOT, TOOLS
+
 from mypos_provider.signature import sign
 
 pytestmark = pytest.mark.engine
@@ -37,11 +37,20 @@ def receiver():
 
 def emit(deployment, event: str) -> str:
     """`python -m mypos_provider emit EVENT --stack test`, run in the project like a user would."""
-    env = {**os.environ, **deployment.stack.workspace.env_vars,
-           "PULUMI_HOME": str(deployment.stack.workspace.pulumi_home),
-           "PATH": f"{TOOLS / 'bin'}{os.pathsep}{os.environ['PATH']}"}
-    done = subprocess.run([sys.executable, "-m", "mypos_provider", "emit", event, "--stack", "test", "--wait", "1"],
-                          cwd=deployment.work_dir, env=env, capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        **deployment.stack.workspace.env_vars,
+        "PULUMI_HOME": str(deployment.stack.workspace.pulumi_home),
+        "PATH": f"{TOOLS / 'bin'}{os.pathsep}{os.environ['PATH']}",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "mypos_provider", "emit", event, "--stack", "test", "--wait", "1"],
+        cwd=deployment.work_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -54,8 +63,12 @@ def wait_for(predicate, timeout: float = 10.0) -> None:
 
 
 def test_deliveries_verify_forgeries_fail_and_a_rotated_secret_takes_effect(deploy, control, account, receiver):
-    hook = {"name": "orders", "payloadUrl": f"{receiver.url}/mypos/orders", "secret": FIRST,
-            "events": ["pos.payment.completed", "pos.payment.cancelled"]}
+    hook = {
+        "name": "orders",
+        "payloadUrl": f"{receiver.url}/mypos/orders",
+        "secret": FIRST,
+        "events": ["pos.payment.completed", "pos.payment.cancelled"],
+    }
     deployment = deploy([hook])
     deployment.up()
 
@@ -69,9 +82,15 @@ def test_deliveries_verify_forgeries_fail_and_a_rotated_secret_takes_effect(depl
     assert len(notifications) == 2 and {n["response_code"] for n in notifications} == {200}
 
     forged_body = json.dumps({"event": "pos.payment.completed", "id": "forged"}).encode()
-    forged = requests.post(f"{receiver.url}/mypos/orders", data=forged_body, timeout=10, headers={
-        "X-myPOS-Event": "pos.payment.completed",
-        "X-myPOS-Signature": sign(forged_body, "a-guessed-secret", timestamp=int(time.time()))})
+    forged = requests.post(
+        f"{receiver.url}/mypos/orders",
+        data=forged_body,
+        timeout=10,
+        headers={
+            "X-myPOS-Event": "pos.payment.completed",
+            "X-myPOS-Signature": sign(forged_body, "a-guessed-secret", timestamp=int(time.time())),
+        },
+    )
     assert forged.status_code == 401
     assert [r.failure for r in receiver.rejected] == ["SignatureMismatch"]
 

@@ -19,8 +19,9 @@ def test_exhausted_retries_name_operation_resource_status_and_the_fix(deploy, co
         deployment.up()
 
     text = deployment.cli_text()
-    assert ("https://shop.example.com/mypos/orders: create webhook failed after 2 attempt(s); last problem: "
-            "HTTP 503") in text
+    assert (
+        "https://shop.example.com/mypos/orders: create webhook failed after 2 attempt(s); last problem: HTTP 503"
+    ) in text
     assert "run `pulumi up` again" in text and "mypos:maxRetries" in text
     assert "Traceback" not in text
     posts = [r for r in control.requests() if r["method"] == "POST" and r["path"] == "/v1/webhooks"]

@@ -12,28 +12,39 @@ DECLARED = {
     "secret": "declared-secret-0123456789",
     "events": ["pos.payment.completed"],
 }
-GENERATED = {"name": "generated", "payloadUrl": "https://shop.example.com/mypos/generated",
-             "events": ["pos.payment.cancelled"]}
+GENERATED = {
+    "name": "generated",
+    "payloadUrl": "https://shop.example.com/mypos/generated",
+    "events": ["pos.payment.cancelled"],
+}
 
 
 def test_no_secret_leaks_through_a_whole_lifecycle(deploy, control, account, emulator, outofband):
     deployment = deploy([DECLARED, GENERATED])
     deployment.up()
-    generated_secret = next(w["secret"] for w in control.live_webhooks(account.client_id)
-                            if w["payload_url"] == GENERATED["payloadUrl"])
+    generated_secret = next(
+        w["secret"] for w in control.live_webhooks(account.client_id) if w["payload_url"] == GENERATED["payloadUrl"]
+    )
     rotated = dict(DECLARED, secret="rotated-secret-9876543210")
     deployment.set_webhooks([rotated, GENERATED])
     deployment.preview(diff=True)
     deployment.up()
-    declared_id = next(w["id"] for w in control.live_webhooks(account.client_id)
-                       if w["payload_url"] == DECLARED["payloadUrl"])
+    declared_id = next(
+        w["id"] for w in control.live_webhooks(account.client_id) if w["payload_url"] == DECLARED["payloadUrl"]
+    )
     outofband.patch_webhook(declared_id, secret="out-of-band-secret-42")
     deployment.refresh()
     deployment.up()
     exported_before_destroy = deployment.export_text()
 
-    secrets = [DECLARED["secret"], rotated["secret"], generated_secret, "out-of-band-secret-42",
-               account.client_secret, *emulator.issued_tokens()]
+    secrets = [
+        DECLARED["secret"],
+        rotated["secret"],
+        generated_secret,
+        "out-of-band-secret-42",
+        account.client_secret,
+        *emulator.issued_tokens(),
+    ]
     assert len(emulator.issued_tokens()) >= 1
     assert deployment.leaked(secrets) == []
     deployment.destroy()
@@ -64,8 +75,10 @@ def test_provider_blob_is_small_plain_and_identical_in_every_resource(deploy):
     deployment = deploy([DECLARED, GENERATED])
     deployment.up()
 
-    blobs = {r["inputs"]["__provider"] if isinstance(r["inputs"]["__provider"], str) else "secret"
-             for r in deployment.resources("Webhook")}
+    blobs = {
+        r["inputs"]["__provider"] if isinstance(r["inputs"]["__provider"], str) else "secret"
+        for r in deployment.resources("Webhook")
+    }
     sub_blobs = {r["inputs"]["__provider"] for r in deployment.resources("Subscription")}
     assert len(blobs) == 1 and len(sub_blobs) == 1
     (blob,) = blobs

@@ -79,7 +79,9 @@ def test_changing_terminal_ids_updates_the_subscription_in_place(deploy, control
     deployment.up()
     subscription_id = control.live_subscriptions(account.client_id)[0]["id"]
 
-    deployment.set_webhooks(changed(events=[{"event": "pos.payment.completed", "terminalIds": ["90004889", "90004890"]}]))
+    deployment.set_webhooks(
+        changed(events=[{"event": "pos.payment.completed", "terminalIds": ["90004889", "90004890"]}])
+    )
     up = deployment.up()
 
     after = control.live_subscriptions(account.client_id)
@@ -91,7 +93,9 @@ def test_reordering_terminal_ids_is_no_change(deploy):
     deployment = deploy(changed(events=[{"event": "pos.payment.completed", "terminalIds": ["90004889", "90004890"]}]))
     deployment.up()
 
-    deployment.set_webhooks(changed(events=[{"event": "pos.payment.completed", "terminalIds": ["90004890", "90004889"]}]))
+    deployment.set_webhooks(
+        changed(events=[{"event": "pos.payment.completed", "terminalIds": ["90004890", "90004889"]}])
+    )
 
     assert deployment.preview(expect_no_changes=True).change_summary == {"same": 3}
 

@@ -17,5 +17,6 @@ class Account:
 
 def random_credentials() -> Account:
     """The shape of real myPOS credentials: 24 and 48 alphanumeric characters."""
-    return Account("".join(secrets.choice(ALPHABET) for _ in range(24)),
-                   "".join(secrets.choice(ALPHABET) for _ in range(48)))
+    return Account(
+        "".join(secrets.choice(ALPHABET) for _ in range(24)), "".join(secrets.choice(ALPHABET) for _ in range(48))
+    )

@@ -45,8 +45,11 @@ class EmulatorControl:
         return route_counts(self.requests())
 
     def writes(self) -> list[dict[str, Any]]:
-        return [r for r in self.requests() if r["method"] in ("POST", "PUT", "PATCH", "DELETE")
-                and r["path"].startswith("/v1/")]
+        return [
+            r
+            for r in self.requests()
+            if r["method"] in ("POST", "PUT", "PATCH", "DELETE") and r["path"].startswith("/v1/")
+        ]
 
     def set_faults(self, rules: list[dict[str, Any]]) -> None:
         self.ok("PUT", "/faults", json={"rules": rules})

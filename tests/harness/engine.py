@@ -32,8 +32,11 @@ def backend_url(directory: Path) -> str:
 def require_engine() -> None:
     """Engine-backed tests fail, never skip, without the CLI: a green run must mean they ran."""
     if not PULUMI.exists():
-        pytest.fail("the Pulumi CLI is missing at .tools/bin/pulumi: run scripts/install-pulumi-cli "
-                    "(scripts/test does it for you)", pytrace=False)
+        pytest.fail(
+            "the Pulumi CLI is missing at .tools/bin/pulumi: run scripts/install-pulumi-cli "
+            "(scripts/test does it for you)",
+            pytrace=False,
+        )
 
 
 def copy_project(destination: Path, *, program: str | None = None) -> Path:
@@ -77,8 +80,7 @@ class Deployment:
     def set_webhooks(self, webhooks: list[Mapping[str, Any]]) -> None:
         # Through stdin: a thousand webhooks are more than one command-line argument may hold.
         secret = ["--secret"] if any("secret" in w for w in webhooks) else ["--plaintext"]
-        self.cli("config", "set", *secret, "mypos:webhooks", "--stack", self.stack.name,
-                 stdin=json.dumps(webhooks))
+        self.cli("config", "set", *secret, "mypos:webhooks", "--stack", self.stack.name, stdin=json.dumps(webhooks))
 
     def set_config(self, key: str, value: str, *, secret: bool = False) -> None:
         self.stack.set_config(key, auto.ConfigValue(value, secret=secret))
@@ -94,8 +96,15 @@ class Deployment:
 
     def cli(self, *args: str, stdin: str | None = None) -> str:
         env = {**os.environ, **self.stack.workspace.env_vars, "PULUMI_HOME": str(self.stack.workspace.pulumi_home)}
-        done = subprocess.run([str(PULUMI), *args, "--non-interactive"], cwd=self.work_dir, env=env,
-                              capture_output=True, text=True, timeout=120, input=stdin)
+        done = subprocess.run(
+            [str(PULUMI), *args, "--non-interactive"],
+            cwd=self.work_dir,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            input=stdin,
+        )
         if done.returncode != 0:
             raise AssertionError(f"pulumi {' '.join(args)} failed: {done.stderr}")
         return done.stdout
@@ -108,10 +117,19 @@ class Deployment:
 
     def leaked(self, secrets: Iterable[str]) -> list[str]:
         """Where any of the secrets appears in plaintext: state files, stack export, CLI output, provider log."""
-        places = {"state files": self.state_text(), "stack export": self.export_text(),
-                  "CLI output": self.cli_text(), "provider log": self.log_text()}
-        return [f"{name} contains {secret[:4]}..." for secret in secrets if secret
-                for name, text in places.items() if secret in text]
+        places = {
+            "state files": self.state_text(),
+            "stack export": self.export_text(),
+            "CLI output": self.cli_text(),
+            "provider log": self.log_text(),
+        }
+        return [
+            f"{name} contains {secret[:4]}..."
+            for secret in secrets
+            if secret
+            for name, text in places.items()
+            if secret in text
+        ]
 
     def resources(self, type_name: str) -> list[dict[str, Any]]:
         deployment = self.stack.export_stack().deployment

@@ -11,8 +11,12 @@ import requests
 class OutOfBand:
     def __init__(self, base_url: str, client_id: str, client_secret: str) -> None:
         self.api = base_url.rstrip("/") + "/v1"
-        token = requests.post(f"{base_url.rstrip('/')}/oauth/token", auth=(client_id, client_secret),
-                              data={"grant_type": "client_credentials"}, timeout=10)
+        token = requests.post(
+            f"{base_url.rstrip('/')}/oauth/token",
+            auth=(client_id, client_secret),
+            data={"grant_type": "client_credentials"},
+            timeout=10,
+        )
         token.raise_for_status()
         self.headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
 
@@ -41,8 +45,9 @@ class OutOfBand:
         return self._call("POST", "/subscriptions", data=data)["subscription"]
 
     def set_filter(self, subscription_id: str, tids: list[str] | None) -> dict[str, Any]:
-        return self._call("PUT", f"/subscriptions/{subscription_id}",
-                          data={"filter": json.dumps({"tids": tids}) if tids else ""})["subscription"]
+        return self._call(
+            "PUT", f"/subscriptions/{subscription_id}", data={"filter": json.dumps({"tids": tids}) if tids else ""}
+        )["subscription"]
 
     def delete_subscription(self, subscription_id: str) -> None:
         self._call("DELETE", f"/subscriptions/{subscription_id}")

@@ -22,20 +22,30 @@ def populated(outofband):
 
 
 def run_list(emulator, account, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MYPOS_CLIENT_ID": account.client_id, "MYPOS_CLIENT_SECRET": account.client_secret,
-           "MYPOS_AUTH_URL": emulator.url, "MYPOS_API_URL": emulator.api_url, "MYPOS_DOTENV": "/nonexistent"}
-    return subprocess.run([sys.executable, "-m", "mypos_provider", "list", *args], env=env, capture_output=True,
-                          text=True, timeout=60)
+    env = {
+        **os.environ,
+        "MYPOS_CLIENT_ID": account.client_id,
+        "MYPOS_CLIENT_SECRET": account.client_secret,
+        "MYPOS_AUTH_URL": emulator.url,
+        "MYPOS_API_URL": emulator.api_url,
+        "MYPOS_DOTENV": "/nonexistent",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "mypos_provider", "list", *args], env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_python_output_is_valid_code_adopting_every_object(emulator, account, populated):
     out = run_list(emulator, account).stdout
 
     tree = ast.parse(out)
-    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") in
-             ("Webhook", "Subscription")]
+    calls = [
+        n
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and getattr(n.func, "id", "") in ("Webhook", "Subscription")
+    ]
     adopt_ids = [kw.value.value for c in calls for kw in c.keywords if kw.arg == "adopt_id"]
-    assert [getattr(c.func, "id") for c in calls] == ["Webhook", "Subscription", "Subscription"]
+    assert [c.func.id for c in calls] == ["Webhook", "Subscription", "Subscription"]
     assert populated["id"] in adopt_ids and len(set(adopt_ids)) == 3
     assert "terminal_ids=['90004889']" in out
 

@@ -15,15 +15,28 @@ from mypos_provider.client import (
 from mypos_provider.client.auth import shared_token_source
 from mypos_provider.client.errors import redact
 
-FAST = RetryPolicy(max_retries=3, timeout=1.0, connect_timeout=1.0, deadline=20, backoff_factor=0.01,
-                   backoff_max=0.05, backoff_jitter=0.01, retry_after_max=1)
+FAST = RetryPolicy(
+    max_retries=3,
+    timeout=1.0,
+    connect_timeout=1.0,
+    deadline=20,
+    backoff_factor=0.01,
+    backoff_max=0.05,
+    backoff_jitter=0.01,
+    retry_after_max=1,
+)
 URL = "https://shop.example.com/mypos/callback"
 
 
 @pytest.fixture
 def client(emulator, account) -> MyPOSClient:
-    return MyPOSClient(api_url=emulator.api_url, auth_url=emulator.auth_url, client_id=account.client_id,
-                       client_secret=account.client_secret, policy=FAST)
+    return MyPOSClient(
+        api_url=emulator.api_url,
+        auth_url=emulator.auth_url,
+        client_id=account.client_id,
+        client_secret=account.client_secret,
+        policy=FAST,
+    )
 
 
 def count(control, method: str, path: str) -> int:
@@ -103,8 +116,16 @@ def test_rejected_field_raises_validation_error_naming_it(client):
 
 
 def test_one_token_serves_every_client_of_the_same_credentials(emulator, account, control):
-    clients = [MyPOSClient(api_url=emulator.api_url, auth_url=emulator.auth_url, client_id=account.client_id,
-                           client_secret=account.client_secret, policy=FAST) for _ in range(3)]
+    clients = [
+        MyPOSClient(
+            api_url=emulator.api_url,
+            auth_url=emulator.auth_url,
+            client_id=account.client_id,
+            client_secret=account.client_secret,
+            policy=FAST,
+        )
+        for _ in range(3)
+    ]
 
     for c in clients:
         list(c.iter_webhooks())
@@ -122,8 +143,18 @@ def test_an_expired_token_is_renewed_once_and_the_request_succeeds(client, emula
 
 
 def test_rate_limited_reads_are_retried_after_retry_after(client, emulator, control):
-    emulator.set_faults([{"method": "GET", "path": "/v1/webhooks", "kind": "status", "status": 429,
-                          "retry_after": 1, "sequence": [True, True]}])
+    emulator.set_faults(
+        [
+            {
+                "method": "GET",
+                "path": "/v1/webhooks",
+                "kind": "status",
+                "status": 429,
+                "retry_after": 1,
+                "sequence": [True, True],
+            }
+        ]
+    )
 
     assert list(client.iter_webhooks()) == []
     assert count(control, "GET", "/v1/webhooks") == 3
@@ -131,8 +162,9 @@ def test_rate_limited_reads_are_retried_after_retry_after(client, emulator, cont
 
 @pytest.mark.parametrize("status", [500, 502, 503])
 def test_server_errors_on_reads_are_retried(client, emulator, control, status):
-    emulator.set_faults([{"method": "GET", "path": "/v1/webhooks", "kind": "status", "status": status,
-                          "sequence": [True]}])
+    emulator.set_faults(
+        [{"method": "GET", "path": "/v1/webhooks", "kind": "status", "status": status, "sequence": [True]}]
+    )
 
     assert list(client.iter_webhooks()) == []
     assert count(control, "GET", "/v1/webhooks") == 2
@@ -146,8 +178,9 @@ def test_dropped_connections_on_reads_are_retried(client, emulator, control):
 
 
 def test_a_rate_limited_create_is_sent_again_and_makes_one_webhook(client, emulator, control, account):
-    emulator.set_faults([{"method": "POST", "path": "/v1/webhooks", "kind": "status", "status": 429,
-                          "sequence": [True]}])
+    emulator.set_faults(
+        [{"method": "POST", "path": "/v1/webhooks", "kind": "status", "status": 429, "sequence": [True]}]
+    )
 
     client.create_webhook(URL, "s3cret")
 
@@ -157,8 +190,18 @@ def test_a_rate_limited_create_is_sent_again_and_makes_one_webhook(client, emula
 
 @pytest.mark.parametrize("then", ["status", "drop"])
 def test_a_create_that_committed_then_failed_is_adopted_not_duplicated(client, emulator, control, account, then):
-    emulator.set_faults([{"method": "POST", "path": "/v1/webhooks", "kind": "commit_then_fail", "status": 502,
-                          "then": then, "sequence": [True]}])
+    emulator.set_faults(
+        [
+            {
+                "method": "POST",
+                "path": "/v1/webhooks",
+                "kind": "commit_then_fail",
+                "status": 502,
+                "then": then,
+                "sequence": [True],
+            }
+        ]
+    )
 
     created = client.create_webhook(URL, "s3cret")
 
@@ -167,8 +210,7 @@ def test_a_create_that_committed_then_failed_is_adopted_not_duplicated(client, e
 
 
 def test_a_create_answered_after_the_read_timeout_is_adopted_not_duplicated(client, emulator, control, account):
-    emulator.set_faults([{"method": "POST", "path": "/v1/webhooks", "kind": "slow", "delay": 1.2,
-                          "sequence": [True]}])
+    emulator.set_faults([{"method": "POST", "path": "/v1/webhooks", "kind": "slow", "delay": 1.2, "sequence": [True]}])
 
     created = client.create_webhook(URL, "s3cret")
 
@@ -180,10 +222,12 @@ def slow_request_finished(control) -> bool:
 
 
 def test_a_create_that_commits_long_after_the_read_timeout_is_adopted_not_sent_again(
-        client, emulator, control, account, wait_until):
+    client, emulator, control, account, wait_until
+):
     # Commits 1.8 read timeouts after arrival: later than one look half a timeout after giving up.
-    emulator.set_faults([{"method": "POST", "path": "/v1/webhooks", "kind": "slow", "delay": 1.8 * FAST.timeout,
-                          "sequence": [True]}])
+    emulator.set_faults(
+        [{"method": "POST", "path": "/v1/webhooks", "kind": "slow", "delay": 1.8 * FAST.timeout, "sequence": [True]}]
+    )
 
     created = client.create_webhook(URL, "s3cret")
     wait_until(lambda: slow_request_finished(control))
@@ -193,19 +237,31 @@ def test_a_create_that_commits_long_after_the_read_timeout_is_adopted_not_sent_a
 
 
 def test_a_subscription_create_that_commits_after_the_read_timeout_is_adopted(
-        client, emulator, control, account, wait_until):
+    client, emulator, control, account, wait_until
+):
     hook = client.create_webhook(URL, "s3cret")
-    emulator.set_faults([{"method": "POST", "path": "/v1/subscriptions", "kind": "slow",
-                          "delay": 1.8 * FAST.timeout, "sequence": [True]}])
+    emulator.set_faults(
+        [
+            {
+                "method": "POST",
+                "path": "/v1/subscriptions",
+                "kind": "slow",
+                "delay": 1.8 * FAST.timeout,
+                "sequence": [True],
+            }
+        ]
+    )
 
     created = client.create_subscription(hook.id, client.event_by_name("pos.payment.completed"))
     wait_until(lambda: slow_request_finished(control))
 
     assert [s["id"] for s in control.live_subscriptions(account.client_id)] == [created.id]
 
+
 def test_a_create_that_failed_before_committing_is_sent_again(client, emulator, control, account):
-    emulator.set_faults([{"method": "POST", "path": "/v1/webhooks", "kind": "status", "status": 503,
-                          "sequence": [True]}])
+    emulator.set_faults(
+        [{"method": "POST", "path": "/v1/webhooks", "kind": "status", "status": 503, "sequence": [True]}]
+    )
 
     client.create_webhook(URL, "s3cret")
 
@@ -215,8 +271,9 @@ def test_a_create_that_failed_before_committing_is_sent_again(client, emulator, 
 
 def test_a_subscription_create_that_committed_then_failed_is_adopted(client, emulator, control, account):
     hook = client.create_webhook(URL, "s3cret")
-    emulator.set_faults([{"method": "POST", "path": "/v1/subscriptions", "kind": "commit_then_fail",
-                          "status": 500, "sequence": [True]}])
+    emulator.set_faults(
+        [{"method": "POST", "path": "/v1/subscriptions", "kind": "commit_then_fail", "status": 500, "sequence": [True]}]
+    )
 
     client.create_subscription(hook.id, client.event_by_name("pos.payment.completed"), ["90004889"])
 
@@ -247,8 +304,13 @@ def test_exhausted_read_retries_stop_at_the_policy_bound(client, emulator, contr
 
 def test_an_unreachable_api_is_reported_with_the_setting_to_check():
     policy = RetryPolicy(max_retries=1, backoff_factor=0.01, timeout=1, connect_timeout=1)
-    client = MyPOSClient(api_url="http://127.0.0.1:9/v1", auth_url="http://127.0.0.1:9", client_id="id",
-                         client_secret="unreachable-secret", policy=policy)
+    client = MyPOSClient(
+        api_url="http://127.0.0.1:9/v1",
+        auth_url="http://127.0.0.1:9",
+        client_id="id",
+        client_secret="unreachable-secret",
+        policy=policy,
+    )
 
     with pytest.raises(UnreachableError) as error:
         list(client.iter_webhooks())

@@ -153,7 +153,10 @@ def test_command_line_reads_the_secret_from_the_environment_and_announces_its_ur
     environment = {**os.environ, "MYPOS_WEBHOOK_SECRET": SECRET}
     process = subprocess.Popen(
         [sys.executable, str(RECEIVER_PATH), "--port", "0"],
-        env=environment, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     try:
         assert process.stdout is not None
@@ -169,7 +172,10 @@ def test_command_line_exits_cleanly_on_sigterm() -> None:
     environment = {**os.environ, "MYPOS_WEBHOOK_SECRET": SECRET}
     process = subprocess.Popen(
         [sys.executable, str(RECEIVER_PATH), "--port", "0"],
-        env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert process.stdout is not None
     process.stdout.readline()
@@ -179,6 +185,7 @@ def test_command_line_exits_cleanly_on_sigterm() -> None:
 
     assert process.returncode == 0
     assert "Traceback" not in stderr
+
 
 def test_starting_twice_serves_once_and_stops_cleanly():
     server = receiver_module.ReceiverServer("a-secret").start()

@@ -24,14 +24,19 @@ def test_production_endpoints_are_the_default():
     settings = load(CREDS)
 
     assert (settings.environment, settings.auth_url, settings.api_url) == (
-        "production", "https://auth-api.mypos.com", "https://webhook-api.mypos.com/v1")
+        "production",
+        "https://auth-api.mypos.com",
+        "https://webhook-api.mypos.com/v1",
+    )
 
 
 def test_sandbox_selects_the_sandbox_endpoints():
     settings = load({**CREDS, "mypos:environment": "sandbox"})
 
     assert (settings.auth_url, settings.api_url) == (
-        "https://sandbox-auth-api.mypos.com", "https://sandbox-webhook-api.mypos.com/v1")
+        "https://sandbox-auth-api.mypos.com",
+        "https://sandbox-webhook-api.mypos.com/v1",
+    )
 
 
 def test_stack_config_wins_over_environment_and_dotenv(tmp_path):
@@ -41,8 +46,12 @@ def test_stack_config_wins_over_environment_and_dotenv(tmp_path):
 
 
 def test_environment_wins_over_dotenv(tmp_path):
-    settings = load({}, {"MYPOS_CLIENT_ID": "env-id", "MYPOS_CLIENT_SECRET": "env-secret"},
-                    "MYPOS_CLIENT_ID=dotenv-id\nMYPOS_CLIENT_SECRET=dotenv-secret\n", tmp_path)
+    settings = load(
+        {},
+        {"MYPOS_CLIENT_ID": "env-id", "MYPOS_CLIENT_SECRET": "env-secret"},
+        "MYPOS_CLIENT_ID=dotenv-id\nMYPOS_CLIENT_SECRET=dotenv-secret\n",
+        tmp_path,
+    )
 
     assert (settings.client_id, settings.client_secret) == ("env-id", "env-secret")
 
@@ -69,7 +78,9 @@ def test_loopback_http_is_accepted_for_the_emulator():
 
 
 def test_an_auth_url_given_with_the_token_path_is_reduced_to_its_base():
-    assert load({**CREDS, "mypos:authUrl": "https://auth.example.com/oauth/token"}).auth_url == "https://auth.example.com"
+    assert (
+        load({**CREDS, "mypos:authUrl": "https://auth.example.com/oauth/token"}).auth_url == "https://auth.example.com"
+    )
 
 
 @pytest.mark.parametrize("url", ["http://webhook-api.mypos.com/v1", "http://10.0.0.5/v1", "http://[::2]/v1"])

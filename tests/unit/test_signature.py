@@ -46,7 +46,7 @@ COMMA_COMPACT_HEX = "acd0b9ad4f34564b359cb13839371ab9fb756c3c032a0649436accb2d7e
 
 # Non-ASCII left unescaped by the sender. Signed over '{"id":"evt_4","merchant":"Café, Sofia"}'
 # encoded as UTF-8.
-UNICODE_SENT = '{"id": "evt_4", "merchant": "Café, Sofia"}'.encode("utf-8")
+UNICODE_SENT = '{"id": "evt_4", "merchant": "Café, Sofia"}'.encode()
 UNICODE_COMPACT_HEX = "df4604f160a483f90495811e9bda954456f9516670d886498cf251f530733638"
 
 
@@ -84,8 +84,9 @@ def test_unescaped_non_ascii_verifies_through_compact_unicode_reserialisation() 
 
 
 def test_variant_b_over_the_compact_form_is_reported_with_both_parts() -> None:
-    header = sign(b'{"id":"evt_2","event":"pos.payment.completed","amount":10}', SECRET,
-                  timestamp=TIMESTAMP, scheme="t.body")
+    header = sign(
+        b'{"id":"evt_2","event":"pos.payment.completed","amount":10}', SECRET, timestamp=TIMESTAMP, scheme="t.body"
+    )
     result = verify_signature(QUIRK_SENT, {SIGNATURE_HEADER: header}, SECRET)
     assert (result.scheme, result.body_form) == ("t.body", "whitespace-stripped")
 
@@ -108,33 +109,30 @@ def test_variant_b_with_a_different_timestamp_is_a_mismatch() -> None:
 
 def test_stale_timestamp_is_rejected_when_a_tolerance_is_set() -> None:
     with pytest.raises(StaleTimestamp):
-        verify_signature(VECTOR_BODY, signature_headers(VECTOR_BODY_HEX), SECRET,
-                         tolerance=300, now=TIMESTAMP + 301)
+        verify_signature(VECTOR_BODY, signature_headers(VECTOR_BODY_HEX), SECRET, tolerance=300, now=TIMESTAMP + 301)
 
 
 def test_future_timestamp_beyond_tolerance_is_rejected() -> None:
     with pytest.raises(StaleTimestamp):
-        verify_signature(VECTOR_BODY, signature_headers(VECTOR_BODY_HEX), SECRET,
-                         tolerance=300, now=TIMESTAMP - 301)
+        verify_signature(VECTOR_BODY, signature_headers(VECTOR_BODY_HEX), SECRET, tolerance=300, now=TIMESTAMP - 301)
 
 
 def test_timestamp_within_tolerance_verifies() -> None:
-    result = verify_signature(VECTOR_BODY, signature_headers(VECTOR_BODY_HEX), SECRET,
-                              tolerance=300, now=TIMESTAMP + 300)
+    result = verify_signature(
+        VECTOR_BODY, signature_headers(VECTOR_BODY_HEX), SECRET, tolerance=300, now=TIMESTAMP + 300
+    )
     assert result.timestamp == TIMESTAMP
 
 
 def test_stale_timestamp_verifies_when_no_tolerance_is_set() -> None:
     three_days_later = TIMESTAMP + 3 * 24 * 3600
-    result = verify_signature(VECTOR_BODY, signature_headers(VECTOR_BODY_HEX), SECRET,
-                              now=three_days_later)
+    result = verify_signature(VECTOR_BODY, signature_headers(VECTOR_BODY_HEX), SECRET, now=three_days_later)
     assert result.scheme == "body"
 
 
 def test_forged_signature_with_stale_timestamp_reports_mismatch_not_staleness() -> None:
     with pytest.raises(SignatureMismatch):
-        verify_signature(VECTOR_BODY, signature_headers("0" * 64), SECRET,
-                         tolerance=300, now=TIMESTAMP + 10_000)
+        verify_signature(VECTOR_BODY, signature_headers("0" * 64), SECRET, tolerance=300, now=TIMESTAMP + 10_000)
 
 
 def test_missing_header_raises_missing_signature_header() -> None:
@@ -247,8 +245,7 @@ def test_verified_signature_is_immutable() -> None:
 
 
 def test_every_failure_is_a_value_error() -> None:
-    for failure in (MissingSignatureHeader, MalformedSignatureHeader, StaleTimestamp,
-                    SignatureMismatch):
+    for failure in (MissingSignatureHeader, MalformedSignatureHeader, StaleTimestamp, SignatureMismatch):
         assert issubclass(failure, SignatureError) and issubclass(failure, ValueError)
 
 
@@ -258,8 +255,9 @@ def test_every_failure_is_a_value_error() -> None:
         pytest.param(VECTOR_BODY, {}, {}, id="missing"),
         pytest.param(VECTOR_BODY, {SIGNATURE_HEADER: "t=x,v1=y"}, {}, id="malformed"),
         pytest.param(b"{}", signature_headers(VECTOR_BODY_HEX), {}, id="mismatch"),
-        pytest.param(VECTOR_BODY, signature_headers(VECTOR_BODY_HEX),
-                     {"tolerance": 1, "now": TIMESTAMP + 99}, id="stale"),
+        pytest.param(
+            VECTOR_BODY, signature_headers(VECTOR_BODY_HEX), {"tolerance": 1, "now": TIMESTAMP + 99}, id="stale"
+        ),
     ],
 )
 def test_error_messages_contain_neither_the_secret_nor_the_expected_digest(

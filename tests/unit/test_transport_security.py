@@ -55,8 +55,26 @@ class _RecordingHandler(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def self_signed(tmp_path: Path) -> Iterator[Recorder]:
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     server = Recorder()
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
@@ -66,11 +84,12 @@ def self_signed(tmp_path: Path) -> Iterator[Recorder]:
 
 
 def client_for(auth_url: str, api_url: str, secret: str = "client-secret-value") -> MyPOSClient:
-    return MyPOSClient(api_url=api_url, auth_url=auth_url, client_id="client-id", client_secret=secret,
-                       policy=FAST)
+    return MyPOSClient(api_url=api_url, auth_url=auth_url, client_id="client-id", client_secret=secret, policy=FAST)
 
 
-@pytest.mark.parametrize("ambient", [{}, {"CURL_CA_BUNDLE": ""}, {"REQUESTS_CA_BUNDLE": ""}, {"PYTHONHTTPSVERIFY": "0"}])
+@pytest.mark.parametrize(
+    "ambient", [{}, {"CURL_CA_BUNDLE": ""}, {"REQUESTS_CA_BUNDLE": ""}, {"PYTHONHTTPSVERIFY": "0"}]
+)
 def test_an_untrusted_certificate_is_refused_whatever_the_environment(self_signed, monkeypatch, ambient):
     for name, value in ambient.items():
         monkeypatch.setenv(name, value)
