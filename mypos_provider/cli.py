@@ -80,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def run_list(args: argparse.Namespace) -> int:
     settings = _settings(args.stack)
-    client = settings.client()
+    client = settings.connect()
     webhooks = list(client.iter_webhooks())
     subscriptions = list(client.iter_subscriptions())
     if args.format == "json":
@@ -98,7 +98,7 @@ def render_summary(
     settings: Settings, webhooks: list[Webhook], subscriptions: list[Subscription], *, show_secrets: bool
 ) -> str:
     lines = [
-        f"# Account {settings.client_id} at {settings.api_url}: {len(webhooks)} webhook(s), "
+        f"# Account {settings.credentials.client_id} at {settings.api_url}: {len(webhooks)} webhook(s), "
         f"{len(subscriptions)} subscription(s)"
     ]
     for hook in webhooks:
@@ -218,7 +218,7 @@ def _identifier(name: str) -> str:
 
 def run_emit(args: argparse.Namespace) -> int:
     settings = _settings(args.stack)
-    client = settings.client()
+    client = settings.connect()
     webhook_ids = _stack_webhook_ids(args.stack)
     targets = [s for s in client.iter_subscriptions() if s.webhook_id in webhook_ids and s.event_name == args.event]
     if not targets:
@@ -263,7 +263,7 @@ def run_recover(args: argparse.Namespace) -> int:
     never recorded) and the pending creates cleared; the next `pulumi up` then creates them once.
     """
     settings = _settings(args.stack)
-    client = settings.client()
+    client = settings.connect()
     deployment = json.loads(_pulumi("stack", "export", "--show-secrets", "--stack", args.stack)).get("deployment") or {}
     recorded = {r.get("id") for r in deployment.get("resources") or [] if r.get("id")}
     pending = [

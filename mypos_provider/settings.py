@@ -1,9 +1,12 @@
 """Configuration and credentials, in one place.
 
 Each setting is looked up, in this order, in the stack config (`mypos:<key>`), the environment
-(`MYPOS_<KEY>`) and a `.env` file in the working directory (the Pulumi project directory; `MYPOS_DOTENV`
-points elsewhere). Values are validated here, before any request is sent, with messages that name the
-setting and the fix. Nothing in this module keeps credentials anywhere but in the returned `Settings`.
+(`MYPOS_<KEY>`) and a `.env` file of the Pulumi project (the directory holding Pulumi.yaml, found from
+the working directory upwards; `MYPOS_DOTENV` names another file). A value set at one level, even empty,
+hides the levels below it: an empty `MYPOS_AUTH_URL=` in the environment means "the default endpoint",
+whatever `.env` says. Values are validated here, before any request is sent, with messages that name the
+setting and the fix. `Settings.advice()` turns a client error into the setting to check, naming where its
+value came from.
 """
 
 from __future__ import annotations
@@ -14,18 +17,16 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import SplitResult, urlsplit
 
 from dotenv.parser import parse_stream
 
-from .client.errors import ConfigError
-from .client.transport import RetryPolicy
-
-if TYPE_CHECKING:
-    from .client.api import MyPOSClient
+from .client import ConfigError, Credentials, Culprit, MyPOSClient, MyPOSError, RetryPolicy, TransportOptions
 
 NAMESPACE = "mypos"
+DOTENV_ENV = "MYPOS_DOTENV"
+PROJECT_FILE = "Pulumi.yaml"
 
 
 @dataclass(frozen=True)
@@ -41,67 +42,123 @@ ENVIRONMENTS: dict[str, Endpoints] = {
 
 
 @dataclass(frozen=True)
-class Settings:
-    """Everything needed to talk to one myPOS merchant account."""
-
-    client_id: str
-    client_secret: str = field(repr=False)
-    environment: str
-    auth_url: str
-    api_url: str
-    policy: RetryPolicy = RetryPolicy()
-
-    def client(self) -> MyPOSClient:
-        """The process-wide client for these settings (one token, one connection pool)."""
-        from .client.registry import shared_client
-
-        return shared_client(self)
-
-
-@dataclass(frozen=True)
 class _Key:
     name: str  # camelCase, as in `pulumi config set mypos:<name>`
     env: str
     description: str
+    secret: bool = False
 
     @property
     def config_key(self) -> str:
         return f"{NAMESPACE}:{self.name}"
 
-    def where(self) -> str:
-        return f"`pulumi config set {self.config_key}`, the {self.env} environment variable, or {self.env} in .env"
-
 
 CLIENT_ID = _Key("clientId", "MYPOS_CLIENT_ID", "client id of the myPOS API credentials")
-CLIENT_SECRET = _Key("clientSecret", "MYPOS_CLIENT_SECRET", "client secret of the myPOS API credentials")
+CLIENT_SECRET = _Key("clientSecret", "MYPOS_CLIENT_SECRET", "client secret of the myPOS API credentials", True)
 ENVIRONMENT = _Key("environment", "MYPOS_ENVIRONMENT", "production or sandbox")
 AUTH_URL = _Key("authUrl", "MYPOS_AUTH_URL", "override of the Auth API base URL")
 API_URL = _Key("apiUrl", "MYPOS_API_URL", "override of the Webhook API base URL (ending in /v1)")
 TIMEOUT = _Key("timeout", "MYPOS_TIMEOUT", "seconds one request attempt may wait for an answer")
 MAX_RETRIES = _Key("maxRetries", "MYPOS_MAX_RETRIES", "retries of one request after its first attempt")
 DEADLINE = _Key("requestDeadline", "MYPOS_REQUEST_DEADLINE", "seconds after which a failing request stops retrying")
-PROVIDER_KEYS = (CLIENT_ID, CLIENT_SECRET, ENVIRONMENT, AUTH_URL, API_URL, TIMEOUT, MAX_RETRIES, DEADLINE)
+PROXY = _Key("proxy", "MYPOS_PROXY", "an http(s) proxy for both endpoints")
+CA_BUNDLE = _Key("caBundle", "MYPOS_CA_BUNDLE", "a PEM file of CA certificates to trust instead of the default ones")
+PROVIDER_KEYS = (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    ENVIRONMENT,
+    AUTH_URL,
+    API_URL,
+    TIMEOUT,
+    MAX_RETRIES,
+    DEADLINE,
+    PROXY,
+    CA_BUNDLE,
+)
 # Keys read by the stack program, not by the provider; known, so that they are not reported as typos.
 PROGRAM_KEYS = ("webhooks",)
 KNOWN_KEYS = tuple(k.name for k in PROVIDER_KEYS) + PROGRAM_KEYS
 
 
-class _Sources:
-    """Stack config, then environment, then .env: the first that has a value wins."""
+@dataclass(frozen=True)
+class Settings:
+    """Everything needed to talk to one myPOS merchant account, and where each value came from."""
 
-    def __init__(self, stack_config: Mapping[str, Any], environ: Mapping[str, str], dotenv: Mapping[str, str]):
-        self._stack = stack_config
-        self._environ = environ
-        self._dotenv = dotenv
+    credentials: Credentials
+    environment: str
+    auth_url: str
+    api_url: str
+    retry: RetryPolicy = RetryPolicy()
+    transport: TransportOptions = TransportOptions()
+    # setting name -> where its value was found: "mypos:clientId", "MYPOS_CLIENT_ID", "/path/.env" (or default)
+    origins: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    def connect(self) -> MyPOSClient:
+        """A new client for these settings (its own session and token)."""
+        return MyPOSClient.connect(
+            api_url=self.api_url,
+            auth_url=self.auth_url,
+            credentials=self.credentials,
+            retry=self.retry,
+            transport=self.transport,
+        )
+
+    def advice(self, error: MyPOSError) -> str | None:
+        """What to check for this error, naming the settings and where their values came from."""
+        culprit = error.culprit
+        if culprit is Culprit.CREDENTIALS:
+            return (
+                f"check {self._origin(CLIENT_ID)} and {self._origin(CLIENT_SECRET)}, and that they belong to the "
+                f"{self.environment} environment"
+            )
+        if culprit is Culprit.AUTH_ENDPOINT:
+            return f"check {self._origin(AUTH_URL)} ({self.auth_url}){self._network_hint()}"
+        if culprit is Culprit.API_ENDPOINT:
+            return f"check {self._origin(API_URL)} ({self.api_url}){self._network_hint()}"
+        if culprit is Culprit.RETRY_BUDGET:
+            return f"or raise {MAX_RETRIES.config_key} / {TIMEOUT.config_key}"
+        return None
+
+    def explain(self, error: MyPOSError) -> str:
+        """The error in one line with the advice that fits it."""
+        advice = self.advice(error)
+        return f"{error}: {advice}" if advice else str(error)
+
+    def _origin(self, key: _Key) -> str:
+        origin = self.origins.get(key.name)
+        if origin is None or origin == key.config_key:
+            return key.config_key
+        return f"{key.config_key} (set by {origin})"
+
+    def _network_hint(self) -> str:
+        extra = [self._origin(k) for k in (PROXY, CA_BUNDLE) if k.name in self.origins]
+        return ", the network" + (" and " + ", ".join(extra) if extra else "")
+
+
+class _Sources:
+    """Stack config, then environment, then .env: the first level where a key is set wins, even if empty."""
+
+    def __init__(
+        self,
+        stack_config: Mapping[str, Any],
+        environ: Mapping[str, str],
+        dotenv: Mapping[str, str],
+        dotenv_file: Path | None,
+    ) -> None:
+        self._levels = (
+            (stack_config, lambda key: key.config_key, lambda key: key.config_key),
+            (environ, lambda key: key.env, lambda key: key.env),
+            (dotenv, lambda key: key.env, lambda key: f"{key.env} in {dotenv_file}"),
+        )
+        self.origins: dict[str, str] = {}
 
     def get(self, key: _Key) -> tuple[str | None, str]:
-        for value, origin in (
-            (self._stack.get(key.config_key), key.config_key),
-            (self._environ.get(key.env), key.env),
-            (self._dotenv.get(key.env), f"{key.env} in .env"),
-        ):
-            if value is not None and str(value).strip() != "":
-                return str(value).strip(), origin
+        for values, name_of, origin_of in self._levels:
+            name = name_of(key)
+            if name in values and values[name] is not None:
+                text = str(values[name]).strip()
+                self.origins[key.name] = origin_of(key)
+                return (text or None), origin_of(key)
         return None, ""
 
 
@@ -114,20 +171,33 @@ def load_settings(
     environ = os.environ if environ is None else environ
     stack_config = stack_config or {}
     _reject_unknown_keys(stack_config)
-    sources = _Sources(stack_config, environ, read_dotenv(_dotenv_file(environ, dotenv_path)))
+    dotenv_file = dotenv_path if dotenv_path is not None else project_dotenv(environ)
+    sources = _Sources(stack_config, environ, read_dotenv(dotenv_file), dotenv_file)
 
-    client_id = _required(sources, CLIENT_ID)
-    client_secret = _required(sources, CLIENT_SECRET)
+    credentials = Credentials(_required(sources, CLIENT_ID), _required(sources, CLIENT_SECRET))
     environment = _environment(sources)
     defaults = ENVIRONMENTS[environment]
     auth_url = _url(sources, AUTH_URL, defaults.auth_url, strip_suffix="/oauth/token")
     api_url = _url(sources, API_URL, defaults.api_url)
-    policy = RetryPolicy(
+    retry = RetryPolicy(
         timeout=_number(sources, TIMEOUT, float, RetryPolicy.timeout, minimum=0.1, maximum=300),
         max_retries=_number(sources, MAX_RETRIES, int, RetryPolicy.max_retries, minimum=0, maximum=10),
         deadline=_number(sources, DEADLINE, float, RetryPolicy.deadline, minimum=1, maximum=3600),
     )
-    return Settings(client_id, client_secret, environment, auth_url, api_url, policy)
+    transport = TransportOptions(proxy=_proxy(sources), ca_bundle=_ca_bundle(sources))
+    return Settings(credentials, environment, auth_url, api_url, retry, transport, dict(sources.origins))
+
+
+def project_dotenv(environ: Mapping[str, str], start: Path | None = None) -> Path | None:
+    """The .env file to read: MYPOS_DOTENV, else the one beside the nearest Pulumi.yaml; never any other."""
+    explicit = environ.get(DOTENV_ENV)
+    if explicit:
+        return Path(explicit)
+    directory = (start or Path.cwd()).resolve()
+    for candidate in (directory, *directory.parents):
+        if (candidate / PROJECT_FILE).is_file():
+            return candidate / ".env"
+    return None
 
 
 def read_dotenv(path: Path | None) -> dict[str, str]:
@@ -148,21 +218,12 @@ def read_dotenv(path: Path | None) -> dict[str, str]:
     return values
 
 
-def _dotenv_file(environ: Mapping[str, str], explicit: Path | None) -> Path:
-    if explicit is not None:
-        return explicit
-    return Path(environ.get("MYPOS_DOTENV") or Path.cwd() / ".env")
-
-
 def _reject_unknown_keys(stack_config: Mapping[str, Any]) -> None:
     for full_key in stack_config:
         namespace, _, name = str(full_key).partition(":")
         if namespace != NAMESPACE or name in KNOWN_KEYS:
             continue
-        close = difflib.get_close_matches(name, KNOWN_KEYS, n=1, cutoff=0.6) or [
-            k for k in KNOWN_KEYS if k.lower() == name.lower()
-        ]
-        hint = f"did you mean {NAMESPACE}:{close[0]}? " if close else ""
+        hint = f"did you mean {NAMESPACE}:{close[0]}? " if (close := closest(name, KNOWN_KEYS)) else ""
         raise ConfigError(
             f"unknown config key {full_key}: {hint}remove it with `pulumi config rm {full_key}`; known keys: "
             + ", ".join(f"{NAMESPACE}:{k}" for k in KNOWN_KEYS),
@@ -170,10 +231,17 @@ def _reject_unknown_keys(stack_config: Mapping[str, Any]) -> None:
         )
 
 
+def closest(word: str, choices: tuple[str, ...] | list[str]) -> list[str]:
+    """The known word the user most likely meant, if any is close enough (typos, case)."""
+    return difflib.get_close_matches(word, choices, n=1, cutoff=0.6) or [
+        c for c in choices if c.lower() == word.lower()
+    ]
+
+
 def _required(sources: _Sources, key: _Key) -> str:
     value, _ = sources.get(key)
     if value is None:
-        secret_flag = " --secret" if key is CLIENT_SECRET else ""
+        secret_flag = " --secret" if key.secret else ""
         raise ConfigError(
             f"{key.config_key} is not set: set the {key.description} with "
             f"`pulumi config set{secret_flag} {key.config_key} <value>`, the {key.env} environment variable, "
@@ -207,9 +275,19 @@ def _url(sources: _Sources, key: _Key, default: str, *, strip_suffix: str = "") 
     return value
 
 
+def parse_url(value: str, origin: str) -> SplitResult:
+    """urlsplit, with every malformed spelling (a bad IPv6 literal, a port out of range) as one ConfigError."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (validates the port)
+    except ValueError as problem:
+        raise ConfigError(f"{origin} is {value!r}, which is not a valid URL ({problem})", field=origin) from None
+    return parts
+
+
 def check_service_url(value: str, origin: str) -> None:
     """https everywhere, except on loopback addresses (the emulator); no credentials, query or fragment."""
-    parts = urlsplit(value)
+    parts = parse_url(value, origin)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(
             f"{origin} is {value!r}, not an absolute http(s) URL: use e.g. https://host/path", field=origin
@@ -222,6 +300,27 @@ def check_service_url(value: str, origin: str) -> None:
             "(http is accepted only for loopback addresses such as the local emulator)",
             field=origin,
         )
+
+
+def _proxy(sources: _Sources) -> str | None:
+    value, origin = sources.get(PROXY)
+    if value is None:
+        return None
+    parts = parse_url(value, origin)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{origin} is {value!r}: give the proxy as http://host:port", field=PROXY.config_key)
+    return value
+
+
+def _ca_bundle(sources: _Sources) -> str | None:
+    value, origin = sources.get(CA_BUNDLE)
+    if value is None:
+        return None
+    if not Path(value).is_file():
+        raise ConfigError(
+            f"{origin} is {value!r}, which is not a readable file of PEM certificates", field=CA_BUNDLE.config_key
+        )
+    return value
 
 
 def is_loopback(hostname: str) -> bool:
@@ -249,7 +348,7 @@ def _number(
         number = kind(value)
     except ValueError:
         number = None
-    if number is None or not minimum <= number <= maximum:
+    if number is None or not minimum <= number <= maximum:  # NaN fails both comparisons
         word = "a whole number" if kind is int else "a number"
         raise ConfigError(
             f"{origin} is {value!r}: use {word} from {minimum:g} to {maximum:g} ({key.description})",

@@ -1,10 +1,15 @@
-"""Typed client of the myPOS Auth and Webhook APIs. No Pulumi imports: usable from any Python code."""
+"""Typed client of the myPOS Auth and Webhook APIs. No Pulumi imports: usable from any Python code.
+
+client = MyPOSClient.connect(api_url=..., auth_url=..., credentials=Credentials(client_id, client_secret))
+"""
 
 from .api import MyPOSClient
+from .auth import Credentials
 from .errors import (
     ApiError,
     AuthenticationError,
     ConfigError,
+    Culprit,
     MyPOSError,
     NotFoundError,
     TransientError,
@@ -12,12 +17,14 @@ from .errors import (
     ValidationError,
 )
 from .models import Event, Notification, Subscription, Webhook
-from .transport import RetryPolicy
+from .transport import RetryPolicy, TransportOptions
 
 __all__ = [
     "ApiError",
     "AuthenticationError",
     "ConfigError",
+    "Credentials",
+    "Culprit",
     "Event",
     "MyPOSClient",
     "MyPOSError",
@@ -26,6 +33,7 @@ __all__ = [
     "RetryPolicy",
     "Subscription",
     "TransientError",
+    "TransportOptions",
     "UnreachableError",
     "ValidationError",
     "Webhook",

@@ -1,74 +1,78 @@
-"""A thin typed client of the myPOS Webhook API v1 (no Pulumi imports)."""
+"""A thin typed client of the myPOS Webhook API v1 (no Pulumi imports; docs/mypos-api.md §3 to §6)."""
 
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
-from urllib3.exceptions import ConnectTimeoutError
 
-from .auth import TokenSource, shared_token_source
-from .errors import (
-    ApiError,
-    AuthenticationError,
-    NotFoundError,
-    TransientError,
-    UnreachableError,
-    ValidationError,
-    redact,
-)
+from .auth import Credentials, TokenSource
+from .errors import ApiError, AuthenticationError, Culprit, NotFoundError, ValidationError
 from .models import Event, Notification, Subscription, Webhook, filter_for_tids
-from .transport import RETRYABLE_STATUSES, RetryPolicy, build_session
+from .policy import CallKind, RequestPolicy
+from .redaction import SecretRedactor
+from .transport import RetryPolicy, TransportOptions, build_session
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 PAGE_SIZE = 100  # the largest page myPOS's sibling APIs allow; fewer requests for big accounts
-
-
-class _Unsent(Exception):
-    """The connection never opened: the server cannot have acted on the request."""
-
-
-class _Ambiguous(Exception):
-    """The request may have reached the server, but no answer came back."""
-
-
-class _TimedOut(_Ambiguous):
-    """No answer within the read timeout: the server may still be working on the request."""
-
-
-# After a create timed out, look for its object this many read timeouts later (cumulative 0.5, 1, 2)
-# before sending it again: a server that could not answer in time may still commit the write.
-_LATE_COMMIT_LOOKS = (0.5, 0.5, 1.0)
+LookUp = Callable[[], T | None]
 
 
 class MyPOSClient:
-    """Webhook API client. Thread-safe; share one instance per credentials (see `shared_client`)."""
+    """Webhook API client. Thread-safe: one instance serves every resource of a deployment."""
 
     def __init__(
         self,
         *,
         api_url: str,
-        auth_url: str,
-        client_id: str,
-        client_secret: str,
-        policy: RetryPolicy | None = None,
+        tokens: TokenSource,
+        session: requests.Session,
+        policy: RequestPolicy,
+        redactor: SecretRedactor,
     ) -> None:
         self.api_url = api_url.rstrip("/")
-        self.policy = policy or RetryPolicy()
-        self.tokens: TokenSource = shared_token_source(auth_url, client_id, client_secret, self.policy)
-        self._client_secret = client_secret
-        self._reads = build_session(self.policy)  # urllib3 retries idempotent requests
-        self._writes = build_session(None)  # creates run their own duplicate-safe loop
+        self.tokens = tokens
+        self._session = session
+        self._policy = policy
+        self._redactor = redactor
+        self.server_clock = ServerClock()
         self._events: tuple[Event, ...] | None = None
         self._events_lock = threading.Lock()
+
+    @classmethod
+    def connect(
+        cls,
+        *,
+        api_url: str,
+        auth_url: str,
+        credentials: Credentials,
+        retry: RetryPolicy = RetryPolicy(),
+        transport: TransportOptions = TransportOptions(),
+    ) -> MyPOSClient:
+        """A client with its own session, token source and redactor: nothing is shared with other clients."""
+        session = build_session(transport)
+        redactor = SecretRedactor()
+        tokens = TokenSource(
+            auth_url,
+            credentials,
+            session=session,
+            policy=RequestPolicy(retry, endpoint=Culprit.AUTH_ENDPOINT, service="Auth API", host=_host(auth_url)),
+            redactor=redactor,
+        )
+        policy = RequestPolicy(retry, endpoint=Culprit.API_ENDPOINT, service="Webhook API", host=_host(api_url))
+        return cls(api_url=api_url, tokens=tokens, session=session, policy=policy, redactor=redactor)
+
+    @property
+    def retry(self) -> RetryPolicy:
+        return self._policy.policy
 
     # ---- events -------------------------------------------------------------------------------------
 
@@ -91,22 +95,15 @@ class MyPOSClient:
         body = self._call("GET", f"/webhooks/{_segment(webhook_id)}", operation=f"read webhook {webhook_id}")
         return Webhook.from_api(body)
 
-    def create_webhook(self, payload_url: str, secret: str) -> Webhook:
-        """Create a webhook, or adopt the one an earlier ambiguous attempt made (same URL and secret)."""
-
-        def made_by_us() -> Webhook | None:
-            return _newest(w for w in self.iter_webhooks() if w.payload_url == payload_url and w.secret == secret)
-
-        body = self._create(
-            "create webhook",
-            "/webhooks",
-            {"payload_url": payload_url, "secret": secret},
-            find_existing=made_by_us,
-            secrets=[secret],
+    def create_webhook(self, payload_url: str, secret: str, *, look_up: LookUp[Webhook]) -> Webhook:
+        """Create a webhook. After an ambiguous failure, `look_up` finds what the attempt made, if anything."""
+        self._redactor.add(secret)
+        outcome = self._create(
+            "create webhook", "/webhooks", {"payload_url": payload_url, "secret": secret}, look_up=look_up
         )
-        if isinstance(body, Webhook):
-            return body
-        return _complete_webhook(body, payload_url=payload_url, secret=secret, is_active=True)
+        if isinstance(outcome, Webhook):
+            return outcome
+        return _complete_webhook(outcome, payload_url=payload_url, secret=secret, is_active=True)
 
     def update_webhook(
         self,
@@ -120,15 +117,12 @@ class MyPOSClient:
         if payload_url is not None:
             fields["payload_url"] = payload_url
         if secret is not None:
+            self._redactor.add(secret)
             fields["secret"] = secret
         if is_active is not None:
             fields["is_active"] = "true" if is_active else "false"
         body = self._call(
-            "PATCH",
-            f"/webhooks/{_segment(webhook_id)}",
-            operation=f"update webhook {webhook_id}",
-            data=fields,
-            secrets=[secret],
+            "PATCH", f"/webhooks/{_segment(webhook_id)}", operation=f"update webhook {webhook_id}", data=fields
         )
         if not body:
             return self.get_webhook(webhook_id)
@@ -154,25 +148,22 @@ class MyPOSClient:
         return Subscription.from_api(body)
 
     def create_subscription(
-        self, webhook_id: str, event: Event, terminal_ids: Iterable[str] | None = None
+        self,
+        webhook_id: str,
+        event: Event,
+        terminal_ids: Iterable[str] | None = None,
+        *,
+        look_up: LookUp[Subscription],
     ) -> Subscription:
-        """Subscribe, or adopt the subscription an earlier ambiguous attempt made (same webhook and event)."""
+        """Subscribe. After an ambiguous failure, `look_up` finds what the attempt made, if anything."""
         tids = tuple(terminal_ids) if terminal_ids else None
         fields = {"webhook_id": webhook_id, "event_id": event.id}
         if tids:
             fields["filter"] = filter_for_tids(tids)
-
-        def made_by_us() -> Subscription | None:
-            return _newest(
-                s
-                for s in self.iter_subscriptions(webhook_id)
-                if s.event_name == event.name and set(s.terminal_ids or ()) == set(tids or ())
-            )
-
-        body = self._create("create subscription", "/subscriptions", fields, find_existing=made_by_us)
-        if isinstance(body, Subscription):
-            return body
-        return _complete_subscription(body, webhook_id=webhook_id, event=event, terminal_ids=tids)
+        outcome = self._create("create subscription", "/subscriptions", fields, look_up=look_up)
+        if isinstance(outcome, Subscription):
+            return outcome
+        return _complete_subscription(outcome, webhook_id=webhook_id, event=event, terminal_ids=tids)
 
     def update_subscription(self, subscription_id: str, terminal_ids: Iterable[str] | None) -> Subscription:
         tids = tuple(terminal_ids) if terminal_ids else None
@@ -219,9 +210,8 @@ class MyPOSClient:
     ) -> Iterator[T]:
         page = 1
         while True:
-            body = self._call(
-                "GET", path, operation=operation, params={**(params or {}), "page": page, "size": PAGE_SIZE}
-            )
+            query = {**(params or {}), "page": page, "size": PAGE_SIZE}
+            body = self._call("GET", path, operation=operation, params=query)
             items = (body or {}).get(key) or []
             yield from (parse(item) for item in items)
             pagination = (body or {}).get("pagination") or {}
@@ -239,121 +229,52 @@ class MyPOSClient:
         operation: str,
         params: Mapping[str, Any] | None = None,
         data: Mapping[str, str] | None = None,
-        secrets: Iterable[str | None] = (),
     ) -> Any:
-        """An idempotent request: urllib3 retries it; a rejected token is renewed once."""
-        secrets = list(secrets)
-        for renewed in (False, True):
-            token = self.tokens.token()
-            try:
-                response = self._send(self._reads, method, path, token, params=params, data=data)
-            except (_Unsent, _Ambiguous) as failure:
-                raise self._transport_error(operation, failure) from None
-            if response.status_code == 401 and not renewed:
-                self.tokens.invalidate(token)
-                continue
-            return self._parse(response, operation, secrets + [token])
-        raise AssertionError("unreachable")
+        """An idempotent request (a POST only for the sample-event trigger, which creates nothing we track)."""
+        send = self._sender(method, path, params=params, data=data)
+        response = self._policy.call(CallKind.IDEMPOTENT, operation, send, renew_token=self._renew)
+        return self._parse(response, operation)
 
-    def _create(
+    def _create(self, operation: str, path: str, data: Mapping[str, str], *, look_up: LookUp[T]) -> Any:
+        send = self._sender("POST", path, data=data)
+        outcome = self._policy.create(operation, send, look_up, renew_token=self._renew)
+        if not isinstance(outcome, requests.Response):
+            log.info("%s: adopted the object an interrupted attempt created", operation)
+            return outcome
+        return self._parse(outcome, operation)
+
+    def _sender(
         self,
-        operation: str,
-        path: str,
-        data: Mapping[str, str],
-        *,
-        find_existing: Callable[[], Any],
-        secrets: Iterable[str | None] = (),
-    ) -> Any:
-        """POST at most `max_attempts` times, never blindly: after an ambiguous failure, adopt what it made."""
-        secrets = list(secrets)
-        started = time.monotonic()
-        problem, status = "no attempt made", None
-        for attempt in range(1, self.policy.max_attempts + 1):
-            if time.monotonic() - started > self.policy.deadline:
-                break
-            token = self.tokens.token()
-            try:
-                response = self._send(self._writes, "POST", path, token, data=data)
-            except _Unsent as failure:
-                problem, status = str(failure), None
-                self._sleep(self._backoff(attempt), started)
-                continue
-            except _TimedOut as failure:
-                problem, status = f"{failure} (the request may have been applied)", None
-                if (existing := self._await_late_commit(operation, find_existing, started)) is not None:
-                    return existing
-                continue
-            except _Ambiguous as failure:
-                problem, status = f"{failure} (the request may have been applied)", None
-                self._sleep(self._backoff(attempt), started)
-            else:
-                if response.status_code == 401:
-                    self.tokens.invalidate(token)
-                    problem, status = "HTTP 401 (token refused)", 401
-                    continue
-                if response.status_code == 429:
-                    problem, status = "HTTP 429 (rate limited)", 429
-                    self._sleep(_retry_after(response, self.policy.retry_after_max), started)
-                    continue
-                if response.status_code not in RETRYABLE_STATUSES:
-                    return self._parse(response, operation, secrets + [token])
-                problem, status = f"HTTP {response.status_code}", response.status_code
-                self._sleep(self._backoff(attempt), started)
-            # Ambiguous: the object may exist. Adopt it rather than risk a duplicate.
-            if (existing := find_existing()) is not None:
-                log.info("%s: adopted the object an interrupted attempt created", operation)
-                return existing
-        raise TransientError(operation, self.policy.max_attempts, problem, status=status)
-
-    def _await_late_commit(self, operation: str, find_existing: Callable[[], Any], started: float) -> Any:
-        """The object a timed-out create made after all, looked for over the next two read timeouts; else None.
-
-        One look soon after the timeout is not enough: a server that needed 1.5 timeouts commits after it."""
-        for share in _LATE_COMMIT_LOOKS:
-            self._sleep(share * self.policy.timeout, started)
-            if (existing := find_existing()) is not None:
-                log.info("%s: adopted the object a timed-out attempt created", operation)
-                return existing
-        return None
-
-    def _send(
-        self,
-        session: requests.Session,
         method: str,
         path: str,
-        token: str,
         *,
         params: Mapping[str, Any] | None = None,
         data: Mapping[str, str] | None = None,
-    ) -> requests.Response:
-        log.debug("%s %s", method, path)
-        try:
-            return session.request(
+    ) -> Callable[[], requests.Response]:
+        url = self.api_url + path
+        retry = self._policy.policy
+
+        def send() -> requests.Response:
+            log.debug("%s %s", method, path)
+            response = self._session.request(
                 method,
-                self.api_url + path,
+                url,
                 params=params,
                 data=data,
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=(self.policy.connect_timeout, self.policy.timeout),
-                allow_redirects=False,  # credentials never follow a redirect to another host
-                verify=True,
+                headers={"Authorization": f"Bearer {self.tokens.token()}"},
+                timeout=(retry.connect_timeout, retry.timeout),
+                allow_redirects=False,  # the token never follows a redirect to another host
             )
-        except requests.ConnectionError as exc:
-            if _never_connected(exc):
-                raise _Unsent(f"cannot connect to {urlsplit(self.api_url).netloc}") from None
-            raise _Ambiguous("the connection dropped before an answer came") from None
-        except requests.Timeout:
-            raise _TimedOut(f"no answer within {self.policy.timeout:g}s") from None
+            self.server_clock.observe(response)
+            return response
 
-    def _transport_error(self, operation: str, failure: Exception) -> Exception:
-        if isinstance(failure, _Unsent):
-            return UnreachableError(
-                f"{operation} failed: {failure} after {self.policy.max_attempts} attempt(s): check mypos:apiUrl "
-                "(or MYPOS_API_URL, or mypos:environment) and the network"
-            )
-        return TransientError(operation, self.policy.max_attempts, str(failure))
+        return send
 
-    def _parse(self, response: requests.Response, operation: str, secrets: list[str | None]) -> Any:
+    def _renew(self, refused: requests.Response) -> None:
+        header = str(refused.request.headers.get("Authorization", ""))
+        self.tokens.invalidate(header.removeprefix("Bearer "))
+
+    def _parse(self, response: requests.Response, operation: str) -> Any:
         status = response.status_code
         if 200 <= status < 300:
             if not response.content.strip():
@@ -362,8 +283,7 @@ class MyPOSClient:
                 return response.json()
             except ValueError:
                 raise ApiError(operation, status, "the API answered with something other than JSON") from None
-        code, message, field = _error_details(response)
-        message = redact(message, secrets + [self._client_secret])
+        code, message, field = _error_details(response, self._redactor)
         if status == 404:
             raise NotFoundError(operation, status, message or "not found", error_code=code)
         if status in (400, 422):
@@ -372,22 +292,34 @@ class MyPOSClient:
             raise AuthenticationError(
                 operation,
                 status,
-                "myPOS refused a freshly issued access token; check that "
-                "the credentials are allowed to use the Webhook API",
+                "the Webhook API refused a freshly issued access token; the credentials may not be allowed to use it",
                 error_code=code,
             )
-        if status == 429 or status >= 500:
-            attempts = len(getattr(getattr(response.raw, "retries", None), "history", ())) + 1
-            raise TransientError(operation, attempts, f"HTTP {status}", status=status)
         raise ApiError(operation, status, message, error_code=code, field=field)
 
-    def _backoff(self, attempt: int) -> float:
-        base = min(self.policy.backoff_max, self.policy.backoff_factor * 2 ** (attempt - 1))
-        return base + random.uniform(0, self.policy.backoff_jitter)
 
-    def _sleep(self, seconds: float, started: float) -> None:
-        remaining = self.policy.deadline - (time.monotonic() - started)
-        time.sleep(max(0.0, min(seconds, remaining)))
+class ServerClock:
+    """The API's clock, learned from its `Date` headers, for comparing our moments with its `created_on`."""
+
+    def __init__(self) -> None:
+        self._offset = 0.0
+
+    def observe(self, response: requests.Response) -> None:
+        date = response.headers.get("Date")
+        if not date:
+            return
+        try:
+            server_time = parsedate_to_datetime(date).timestamp()
+        except (TypeError, ValueError):
+            return
+        self._offset = server_time - time.time()
+
+    def now(self) -> float:
+        return time.time() + self._offset
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc or url
 
 
 def _segment(identifier: str) -> str:
@@ -397,35 +329,24 @@ def _segment(identifier: str) -> str:
     return identifier
 
 
-def _never_connected(exc: requests.ConnectionError) -> bool:
-    """True when the TCP connection was never made (refused, unresolvable, connect timeout)."""
-    cause = exc.args[0] if exc.args else None
-    reason = getattr(cause, "reason", cause)
-    return isinstance(reason, ConnectTimeoutError)  # NewConnectionError is a subclass
+_ERROR_FIELDS = ("message", "error_description", "error", "detail", "details", "description")
 
 
-def _retry_after(response: requests.Response, cap: float) -> float:
-    value = response.headers.get("Retry-After", "")
-    return min(float(value), cap) if value.strip().isdigit() else 1.0
-
-
-def _error_details(response: requests.Response) -> tuple[str | None, str, str | None]:
+def _error_details(response: requests.Response, redactor: SecretRedactor) -> tuple[str | None, str, str | None]:
+    """Error code, message and field of an error answer, every part redacted (a server may echo the request)."""
     try:
         body = response.json()
     except ValueError:
-        return None, response.text[:300].strip(), None
+        return None, redactor.redact(response.text[:300].strip()), None
     if not isinstance(body, dict):
-        return None, str(body)[:300], None
-    message = body.get("message") or body.get("error_description") or body.get("error") or ""
-    return body.get("error"), str(message), body.get("field")
-
-
-def _newest(candidates: Iterable[T]) -> T | None:
-    """The most recently created of the matches (lists are in creation order)."""
-    found = None
-    for candidate in candidates:
-        found = candidate
-    return found
+        return None, redactor.redact(str(body)[:300]), None
+    texts = [str(body[key]) for key in _ERROR_FIELDS if isinstance(body.get(key), str | int) and body.get(key)]
+    message = redactor.redact(texts[0] if texts else "")[:300]
+    code = body.get("error")
+    field = body.get("field")
+    safe_code = redactor.redact(code)[:60] if isinstance(code, str) else None
+    safe_field = redactor.redact(field)[:60] if isinstance(field, str) else None
+    return safe_code, message, safe_field
 
 
 def _complete_webhook(body: Any, *, payload_url: str | None, secret: str | None, is_active: bool | None) -> Webhook:

@@ -1,26 +1,35 @@
-"""OAuth 2.0 client credentials for the myPOS Auth API.
+"""OAuth 2.0 client credentials for the myPOS Auth API (docs/mypos-api.md §2).
 
-One token per set of credentials per process: every client, provider instance and thread asks the same
-`TokenSource`, which renews the token shortly before it expires and once more when the API answers 401.
+A `TokenSource` belongs to whoever builds it (one per client, normally one per provider process): it
+fetches the token on first use, renews it shortly before it expires, and forgets it when the API refuses it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass, field
 
 import requests
 
-from .errors import ApiError, AuthenticationError, TransientError, UnreachableError, redact
-from .transport import RetryPolicy, build_session
+from .errors import ApiError, AuthenticationError
+from .policy import CallKind, RequestPolicy
+from .redaction import SecretRedactor, basic_credentials
 
 log = logging.getLogger(__name__)
 
 TOKEN_PATH = "/oauth/token"
 SCOPE = "webhooks"
+# RFC 6750's b64token: anything else (a CR or LF above all) could split the Authorization header.
+TOKEN_ALPHABET = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    client_id: str
+    client_secret: str = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -30,15 +39,23 @@ class _Token:
 
 
 class TokenSource:
-    """Fetches, caches and renews the access token of one client id."""
+    """Fetches, caches and renews the access token of one set of credentials. Thread-safe."""
 
-    def __init__(self, auth_url: str, client_id: str, client_secret: str, policy: RetryPolicy) -> None:
+    def __init__(
+        self,
+        auth_url: str,
+        credentials: Credentials,
+        *,
+        session: requests.Session,
+        policy: RequestPolicy,
+        redactor: SecretRedactor,
+    ) -> None:
         self.token_url = auth_url.rstrip("/") + TOKEN_PATH
-        self._client_id = client_id
-        self._client_secret = client_secret
+        self._credentials = credentials
+        self._session = session
         self._policy = policy
-        # A token request has no side effect worth protecting, so it may be retried like a GET.
-        self._session = build_session(policy, retry_posts=True)
+        self._redactor = redactor
+        redactor.add(credentials.client_secret, basic_credentials(credentials.client_id, credentials.client_secret))
         self._lock = threading.Lock()
         self._token: _Token | None = None
         self.requests_sent = 0
@@ -56,60 +73,48 @@ class TokenSource:
                 self._token = None
 
     def _fetch(self) -> _Token:
-        self.requests_sent += 1
-        try:
-            response = self._session.post(
-                self.token_url,
-                auth=(self._client_id, self._client_secret),
-                data={"grant_type": "client_credentials", "scope": SCOPE},
-                timeout=(self._policy.connect_timeout, self._policy.timeout),
-                allow_redirects=False,
-                verify=True,
-            )
-        except requests.ConnectionError as exc:
-            raise UnreachableError(
-                f"cannot reach the myPOS Auth API at {self.token_url} ({_reason(exc)}): check mypos:authUrl "
-                "(or MYPOS_AUTH_URL, or mypos:environment) and the network"
-            ) from None
-        except requests.Timeout:
-            raise TransientError("get an access token", self._policy.max_attempts, "timed out") from None
+        response = self._policy.call(CallKind.TOKEN, "get an access token", self._post)
         return self._parse(response)
 
+    def _post(self) -> requests.Response:
+        self.requests_sent += 1
+        return self._session.post(
+            self.token_url,
+            auth=(self._credentials.client_id, self._credentials.client_secret),
+            data={"grant_type": "client_credentials", "scope": SCOPE},
+            timeout=(self._policy.policy.connect_timeout, self._policy.policy.timeout),
+            allow_redirects=False,  # the client secret never follows a redirect to another host
+        )
+
     def _parse(self, response: requests.Response) -> _Token:
-        if response.status_code in (400, 401) and _error_code(response) == "invalid_client":
+        code = _error_code(response)
+        if response.status_code in (400, 401) and code == "invalid_client":
             raise AuthenticationError(
                 "get an access token",
                 response.status_code,
-                "myPOS rejected the client credentials: check mypos:clientId and mypos:clientSecret "
-                "(or MYPOS_CLIENT_ID and MYPOS_CLIENT_SECRET), and that they belong to this environment",
+                "the Auth API rejected the client credentials",
                 error_code="invalid_client",
             )
-        if response.status_code == 429 or response.status_code >= 500:
-            raise TransientError(
-                "get an access token",
-                self._policy.max_attempts,
-                f"HTTP {response.status_code}",
-                status=response.status_code,
-            )
         if response.status_code != 200:
-            raise ApiError(
-                "get an access token", response.status_code, self._safe_text(response), error_code=_error_code(response)
-            )
+            raise ApiError("get an access token", response.status_code, self._safe_text(response), error_code=code)
         try:
             body = response.json()
             value = str(body["access_token"])
             lifetime = float(body.get("expires_in") or 3600)
         except (ValueError, KeyError, TypeError):
+            raise ApiError("get an access token", 200, "the Auth API answered without an access_token") from None
+        if not TOKEN_ALPHABET.match(value):
             raise ApiError(
-                "get an access token", response.status_code, "the Auth API answered without an access_token"
-            ) from None
+                "get an access token", 200, "the Auth API issued a token with characters outside the token alphabet"
+            )
+        self._redactor.add(value)
         # Renew a little early so a token never expires between our check and the request.
         margin = min(60.0, lifetime * 0.1)
         log.debug("obtained an access token valid for %ss", lifetime)
         return _Token(value=value, expires_at=time.monotonic() + lifetime - margin)
 
     def _safe_text(self, response: requests.Response) -> str:
-        return redact(response.text[:300], [self._client_secret])
+        return self._redactor.redact(response.text[:300].strip())
 
 
 def _error_code(response: requests.Response) -> str | None:
@@ -117,33 +122,5 @@ def _error_code(response: requests.Response) -> str | None:
         body = response.json()
     except ValueError:
         return None
-    return body.get("error") if isinstance(body, dict) else None
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc)
-    for marker in (
-        "Connection refused",
-        "Name or service not known",
-        "timed out",
-        "No route to host",
-        "Temporary failure in name resolution",
-        "certificate verify failed",
-    ):
-        if marker in text:
-            return marker.lower()
-    return type(exc).__name__
-
-
-_sources: dict[tuple[str, str, str], TokenSource] = {}
-_sources_lock = threading.Lock()
-
-
-def shared_token_source(auth_url: str, client_id: str, client_secret: str, policy: RetryPolicy) -> TokenSource:
-    """The process-wide token source of these credentials (the secret is keyed by its hash only)."""
-    key = (auth_url.rstrip("/"), client_id, hashlib.sha256(client_secret.encode()).hexdigest())
-    with _sources_lock:
-        source = _sources.get(key)
-        if source is None:
-            source = _sources[key] = TokenSource(auth_url, client_id, client_secret, policy)
-        return source
+    code = body.get("error") if isinstance(body, dict) else None
+    return code if isinstance(code, str) and re.fullmatch(r"[a-z_]{1,40}", code) else None

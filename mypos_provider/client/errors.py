@@ -1,20 +1,39 @@
 """Exceptions raised by the myPOS API client.
 
-Every message is written for the person running `pulumi up`: it names what failed and what to do, and it
-never contains a webhook secret, a client secret or a token (see `redact`).
+Messages say what failed and why, in the API's own terms; they never name a setting, a tool or a command,
+because the client does not know how it was configured. Each error carries a `culprit`: what a caller
+should tell its user to check (the credentials, one of the two endpoints, the retry budget). The layers
+above turn that into advice: `settings.advice()` names the setting and where its value came from, the
+Pulumi shell adds what to run next.
+
+No message contains a secret: every text taken from an answer goes through `SecretRedactor` first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from enum import Enum
+
+
+class Culprit(Enum):
+    """What a user should look at when a request fails."""
+
+    CREDENTIALS = "credentials"  # the Auth API refused the client id / secret
+    AUTH_ENDPOINT = "auth endpoint"  # the Auth API could not be reached (URL, network, TLS)
+    API_ENDPOINT = "api endpoint"  # the Webhook API could not be reached (URL, network, TLS)
+    RETRY_BUDGET = "retry budget"  # the service stayed unavailable for every attempt the policy allowed
+    REQUEST = "request"  # the API rejected a field of the request
+    OBJECT = "object"  # the object does not exist (any more)
+    SERVICE = "service"  # the API answered something the client cannot use
 
 
 class MyPOSError(Exception):
     """Base class of every error this package raises on purpose."""
 
+    culprit: Culprit = Culprit.SERVICE
+
 
 class ConfigError(MyPOSError):
-    """Configuration is missing or invalid; raised before any request is sent."""
+    """Configuration is missing or invalid; raised before any request is sent. `field` names the setting."""
 
     def __init__(self, message: str, *, field: str) -> None:
         super().__init__(message)
@@ -45,17 +64,25 @@ class ApiError(MyPOSError):
 class NotFoundError(ApiError):
     """The object does not exist, was deleted, or belongs to another merchant account (HTTP 404)."""
 
+    culprit = Culprit.OBJECT
+
 
 class ValidationError(ApiError):
     """The API rejected a field of the request (HTTP 400/422)."""
+
+    culprit = Culprit.REQUEST
 
 
 class AuthenticationError(ApiError):
     """The Auth API rejected the client credentials, or a fresh token was refused."""
 
+    culprit = Culprit.CREDENTIALS
+
 
 class TransientError(MyPOSError):
     """A request failed after the retry policy gave up (rate limit, 5xx, timeouts, dropped connections)."""
+
+    culprit = Culprit.RETRY_BUDGET
 
     def __init__(self, operation: str, attempts: int, last_problem: str, *, status: int | None = None) -> None:
         self.operation = operation
@@ -64,21 +91,13 @@ class TransientError(MyPOSError):
         self.last_problem = last_problem
         super().__init__(
             f"{operation} failed after {attempts} attempt(s); last problem: {last_problem}. "
-            "myPOS may be rate limiting or unavailable: wait and run `pulumi up` again "
-            "(it resumes where it stopped, without duplicates), or raise mypos:maxRetries / mypos:timeout."
+            "myPOS may be rate limiting or unavailable"
         )
 
 
 class UnreachableError(MyPOSError):
-    """No connection could be made to the configured host."""
+    """No usable connection could be made to an endpoint (refused, unresolvable, TLS failure)."""
 
-
-REDACTED = "[redacted]"
-
-
-def redact(text: str, secrets: Iterable[str | None]) -> str:
-    """Remove every known secret value from text that may reach logs or the CLI."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, REDACTED)
-    return text
+    def __init__(self, message: str, *, culprit: Culprit) -> None:
+        super().__init__(message)
+        self.culprit = culprit

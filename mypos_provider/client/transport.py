@@ -1,31 +1,25 @@
-"""HTTP transport: one pooled `requests` session per client, with a bounded retry policy.
+"""HTTP sessions and the retry budget: what a request may cost, and where its bytes may go.
 
-Retries are urllib3's `Retry`, with two adjustments it cannot express by configuration:
-
-* A POST is re-sent by urllib3 only when the server says it did nothing: 429 (rate limited) or a connection
-  that never opened. Any other failure of a POST is ambiguous (the object may exist), so it is raised to the
-  client, which looks for the object before trying again (`MyPOSClient.create_webhook`).
-* Every request has a deadline: no retry starts more than `deadline` seconds after its first failure,
-  whatever the attempt count.
+A session trusts nothing from the process environment (`trust_env = False`): no netrc credentials in place
+of the bearer token, no `*_PROXY` relaying the Basic header, no `REQUESTS_CA_BUNDLE` swapping the trust
+store. A proxy and extra CA certificates come only from `TransportOptions`, which the settings fill from
+documented keys (SECURITY.md, "What the environment can change"). Sessions never retry by themselves:
+`policy.RequestPolicy` decides every resend.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
-from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
-RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
-IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
+USER_AGENT = "mypos-pulumi/0.1"
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How hard one request tries. Defaults are documented in the README ("Retry and timeout policy")."""
+    """How hard one request tries. Defaults are documented in the README ("Reliability")."""
 
     max_retries: int = 4  # so at most 5 attempts
     timeout: float = 10.0  # read timeout of one attempt, seconds
@@ -41,81 +35,23 @@ class RetryPolicy:
         return self.max_retries + 1
 
 
-class BoundedRetry(Retry):
-    """urllib3 Retry with a per-request deadline and, unless `retry_posts`, a POST rule safe against duplicates."""
+@dataclass(frozen=True)
+class TransportOptions:
+    """Where requests may go besides straight to the endpoints, and whom TLS trusts besides the default CAs."""
 
-    def __init__(
-        self,
-        *args: Any,
-        deadline: float | None = None,
-        started: float | None = None,
-        retry_posts: bool = False,
-        **kw: Any,
-    ) -> None:
-        super().__init__(*args, **kw)
-        self.deadline = deadline
-        self.retry_posts = retry_posts
-        # The adapter shares one template instance between requests, so the clock starts at the first
-        # failure of a request (the first `increment`, which calls `new`), never at session creation.
-        self.started = started
-
-    def new(self, **kw: Any) -> BoundedRetry:
-        kw.setdefault("deadline", self.deadline)
-        kw.setdefault("retry_posts", self.retry_posts)
-        kw.setdefault("started", time.monotonic() if self.started is None else self.started)
-        return super().new(**kw)
-
-    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
-        if self._past_deadline():
-            return False
-        if method.upper() == "POST" and not self.retry_posts:
-            # 429 means the request was refused before any work was done, so sending it again is safe.
-            return status_code == 429 and bool(self.total)
-        return super().is_retry(method, status_code, has_retry_after)
-
-    def is_exhausted(self) -> bool:
-        return super().is_exhausted() or self._past_deadline()
-
-    def _past_deadline(self) -> bool:
-        if self.deadline is None or self.started is None:
-            return False
-        return time.monotonic() - self.started > self.deadline
+    proxy: str | None = None  # e.g. http://proxy.internal:3128, used for both endpoints
+    ca_bundle: str | None = None  # a PEM file that replaces the default trust store (e.g. a corporate CA)
 
 
-def build_retry(policy: RetryPolicy, *, retry_posts: bool = False) -> BoundedRetry:
-    methods = IDEMPOTENT_METHODS | {"POST"} if retry_posts else IDEMPOTENT_METHODS
-    return BoundedRetry(
-        total=policy.max_retries,
-        connect=policy.max_retries,
-        read=policy.max_retries,
-        status=policy.max_retries,
-        other=0,
-        redirect=0,
-        allowed_methods=methods,
-        status_forcelist=RETRYABLE_STATUSES,
-        backoff_factor=policy.backoff_factor,
-        backoff_max=policy.backoff_max,
-        backoff_jitter=policy.backoff_jitter,
-        retry_after_max=policy.retry_after_max,
-        respect_retry_after_header=True,
-        # The client turns the final error response into an ApiError itself.
-        raise_on_status=False,
-        raise_on_redirect=False,
-        deadline=policy.deadline,
-        retry_posts=retry_posts,
-    )
-
-
-def build_session(policy: RetryPolicy | None, *, retry_posts: bool = False, pool_size: int = 8) -> requests.Session:
-    """A session whose adapters retry per `policy` (None: never retry; the caller runs its own loop).
-
-    The pool covers the dynamic-provider host's 4 concurrent calls with room to spare.
-    """
-    retries: Retry | int = 0 if policy is None else build_retry(policy, retry_posts=retry_posts)
+def build_session(options: TransportOptions = TransportOptions(), *, pool_size: int = 8) -> requests.Session:
+    """One pooled session; the pool covers the provider host's 4 concurrent calls with room to spare."""
     session = requests.Session()
-    adapter = HTTPAdapter(max_retries=retries, pool_connections=2, pool_maxsize=pool_size)
+    session.trust_env = False
+    session.verify = options.ca_bundle or True
+    session.proxies = {"http": options.proxy, "https": options.proxy} if options.proxy else {}
+    adapter = HTTPAdapter(max_retries=0, pool_connections=2, pool_maxsize=pool_size)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.headers["Accept"] = "application/json"
-    session.headers["User-Agent"] = "mypos-pulumi/0.1"
+    session.headers["User-Agent"] = USER_AGENT
     return session

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mypos_provider.client import (
+    Credentials,
     MyPOSClient,
     NotFoundError,
     RetryPolicy,
@@ -12,8 +13,8 @@ from mypos_provider.client import (
     UnreachableError,
     ValidationError,
 )
-from mypos_provider.client.auth import shared_token_source
-from mypos_provider.client.errors import redact
+from mypos_provider.client.errors import Culprit
+from mypos_provider.core import reconcile
 
 FAST = RetryPolicy(
     max_retries=3,
@@ -28,15 +29,33 @@ FAST = RetryPolicy(
 URL = "https://shop.example.com/mypos/callback"
 
 
+def connect(emulator, account, retry: RetryPolicy = FAST) -> MyPOSClient:
+    credentials = Credentials(account.client_id, account.client_secret)
+    return MyPOSClient.connect(
+        api_url=emulator.api_url, auth_url=emulator.auth_url, credentials=credentials, retry=retry
+    )
+
+
 @pytest.fixture
 def client(emulator, account) -> MyPOSClient:
-    return MyPOSClient(
-        api_url=emulator.api_url,
-        auth_url=emulator.auth_url,
-        client_id=account.client_id,
-        client_secret=account.client_secret,
-        policy=FAST,
+    return connect(emulator, account)
+
+
+def create_webhook(client: MyPOSClient, url: str, secret: str):
+    """A create whose look-up is the provider's: the newest identical webhook made since the attempt began."""
+    key = reconcile.WebhookKey(url, secret)
+    since = reconcile.attempt_started(client.server_clock.now())
+    look_up = reconcile.attempt_look_up(client.iter_webhooks, key, since=since, exclude=lambda _id: False)
+    return client.create_webhook(url, secret, look_up=look_up)
+
+
+def create_subscription(client: MyPOSClient, webhook_id: str, event: str, tids=None):
+    key = reconcile.SubscriptionKey(webhook_id, event, frozenset(tids or ()))
+    since = reconcile.attempt_started(client.server_clock.now())
+    look_up = reconcile.attempt_look_up(
+        lambda: client.iter_subscriptions(webhook_id), key, since=since, exclude=lambda _id: False
     )
+    return client.create_subscription(webhook_id, client.event_by_name(event), tids, look_up=look_up)
 
 
 def count(control, method: str, path: str) -> int:
@@ -44,7 +63,7 @@ def count(control, method: str, path: str) -> int:
 
 
 def test_create_then_get_returns_the_same_webhook(client):
-    created = client.create_webhook(URL, "s3cret")
+    created = create_webhook(client, URL, "s3cret")
 
     fetched = client.get_webhook(created.id)
 
@@ -53,12 +72,12 @@ def test_create_then_get_returns_the_same_webhook(client):
 
 
 def test_webhook_repr_never_shows_the_secret(client):
-    assert "s3cret-value" not in repr(client.create_webhook(URL, "s3cret-value"))
+    assert "s3cret-value" not in repr(create_webhook(client, URL, "s3cret-value"))
 
 
 def test_listing_follows_pages_of_one_hundred(client, control):
     for n in range(150):
-        client.create_webhook(f"{URL}/{n}", "s3cret")
+        create_webhook(client, f"{URL}/{n}", "s3cret")
     control.clear_requests()
 
     listed = list(client.iter_webhooks())
@@ -70,7 +89,7 @@ def test_listing_follows_pages_of_one_hundred(client, control):
 def test_bare_objects_and_unix_timestamps_are_understood(client, emulator):
     emulator.update_settings(wrap_single_objects=False, created_on_format="unix", create_status=201)
 
-    created = client.create_webhook(URL, "s3cret")
+    created = create_webhook(client, URL, "s3cret")
 
     assert client.get_webhook(created.id).created_on == created.created_on is not None
 
@@ -84,10 +103,8 @@ def test_event_catalogue_is_fetched_once_per_client(client, control):
 
 
 def test_subscription_round_trip_keeps_webhook_event_and_terminals(client):
-    hook = client.create_webhook(URL, "s3cret")
-    event = client.event_by_name("pos.payment.completed")
-
-    created = client.create_subscription(hook.id, event, ["90004889"])
+    hook = create_webhook(client, URL, "s3cret")
+    created = create_subscription(client, hook.id, "pos.payment.completed", ["90004889"])
     updated = client.update_subscription(created.id, ["90004889", "90004890"])
 
     fetched = client.get_subscription(created.id)
@@ -101,7 +118,7 @@ def test_missing_objects_raise_not_found(client):
 
 
 def test_deleted_webhook_is_not_found(client):
-    hook = client.create_webhook(URL, "s3cret")
+    hook = create_webhook(client, URL, "s3cret")
     client.delete_webhook(hook.id)
 
     with pytest.raises(NotFoundError):
@@ -110,27 +127,28 @@ def test_deleted_webhook_is_not_found(client):
 
 def test_rejected_field_raises_validation_error_naming_it(client):
     with pytest.raises(ValidationError) as error:
-        client.create_webhook(URL, "x" * 33)
+        create_webhook(client, URL, "x" * 33)
 
     assert error.value.field == "secret" and error.value.status == 400
 
 
-def test_one_token_serves_every_client_of_the_same_credentials(emulator, account, control):
-    clients = [
-        MyPOSClient(
-            api_url=emulator.api_url,
-            auth_url=emulator.auth_url,
-            client_id=account.client_id,
-            client_secret=account.client_secret,
-            policy=FAST,
-        )
-        for _ in range(3)
-    ]
+def test_one_token_serves_every_request_of_a_client_across_threads(client, control):
+    from concurrent.futures import ThreadPoolExecutor
 
-    for c in clients:
-        list(c.iter_webhooks())
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda _: list(client.iter_webhooks()), range(8)))
 
     assert count(control, "POST", "/oauth/token") == 1
+
+
+def test_clients_built_apart_hold_tokens_of_their_own(emulator, account, control):
+    first, second = connect(emulator, account), connect(emulator, account)
+
+    list(first.iter_webhooks())
+    list(second.iter_webhooks())
+
+    assert first.tokens.token() != second.tokens.token()
+    assert count(control, "POST", "/oauth/token") == 2
 
 
 def test_an_expired_token_is_renewed_once_and_the_request_succeeds(client, emulator, control):
@@ -182,7 +200,7 @@ def test_a_rate_limited_create_is_sent_again_and_makes_one_webhook(client, emula
         [{"method": "POST", "path": "/v1/webhooks", "kind": "status", "status": 429, "sequence": [True]}]
     )
 
-    client.create_webhook(URL, "s3cret")
+    create_webhook(client, URL, "s3cret")
 
     assert count(control, "POST", "/v1/webhooks") == 2
     assert len(control.live_webhooks(account.client_id)) == 1
@@ -203,7 +221,7 @@ def test_a_create_that_committed_then_failed_is_adopted_not_duplicated(client, e
         ]
     )
 
-    created = client.create_webhook(URL, "s3cret")
+    created = create_webhook(client, URL, "s3cret")
 
     assert count(control, "POST", "/v1/webhooks") == 1
     assert [w["id"] for w in control.live_webhooks(account.client_id)] == [created.id]
@@ -212,7 +230,7 @@ def test_a_create_that_committed_then_failed_is_adopted_not_duplicated(client, e
 def test_a_create_answered_after_the_read_timeout_is_adopted_not_duplicated(client, emulator, control, account):
     emulator.set_faults([{"method": "POST", "path": "/v1/webhooks", "kind": "slow", "delay": 1.2, "sequence": [True]}])
 
-    created = client.create_webhook(URL, "s3cret")
+    created = create_webhook(client, URL, "s3cret")
 
     assert [w["id"] for w in control.live_webhooks(account.client_id)] == [created.id]
 
@@ -229,7 +247,7 @@ def test_a_create_that_commits_long_after_the_read_timeout_is_adopted_not_sent_a
         [{"method": "POST", "path": "/v1/webhooks", "kind": "slow", "delay": 1.8 * FAST.timeout, "sequence": [True]}]
     )
 
-    created = client.create_webhook(URL, "s3cret")
+    created = create_webhook(client, URL, "s3cret")
     wait_until(lambda: slow_request_finished(control))
 
     assert count(control, "POST", "/v1/webhooks") == 1
@@ -239,7 +257,7 @@ def test_a_create_that_commits_long_after_the_read_timeout_is_adopted_not_sent_a
 def test_a_subscription_create_that_commits_after_the_read_timeout_is_adopted(
     client, emulator, control, account, wait_until
 ):
-    hook = client.create_webhook(URL, "s3cret")
+    hook = create_webhook(client, URL, "s3cret")
     emulator.set_faults(
         [
             {
@@ -252,7 +270,7 @@ def test_a_subscription_create_that_commits_after_the_read_timeout_is_adopted(
         ]
     )
 
-    created = client.create_subscription(hook.id, client.event_by_name("pos.payment.completed"))
+    created = create_subscription(client, hook.id, "pos.payment.completed")
     wait_until(lambda: slow_request_finished(control))
 
     assert [s["id"] for s in control.live_subscriptions(account.client_id)] == [created.id]
@@ -263,19 +281,19 @@ def test_a_create_that_failed_before_committing_is_sent_again(client, emulator, 
         [{"method": "POST", "path": "/v1/webhooks", "kind": "status", "status": 503, "sequence": [True]}]
     )
 
-    client.create_webhook(URL, "s3cret")
+    create_webhook(client, URL, "s3cret")
 
     assert count(control, "POST", "/v1/webhooks") == 2
     assert len(control.live_webhooks(account.client_id)) == 1
 
 
 def test_a_subscription_create_that_committed_then_failed_is_adopted(client, emulator, control, account):
-    hook = client.create_webhook(URL, "s3cret")
+    hook = create_webhook(client, URL, "s3cret")
     emulator.set_faults(
         [{"method": "POST", "path": "/v1/subscriptions", "kind": "commit_then_fail", "status": 500, "sequence": [True]}]
     )
 
-    client.create_subscription(hook.id, client.event_by_name("pos.payment.completed"), ["90004889"])
+    create_subscription(client, hook.id, "pos.payment.completed", ["90004889"])
 
     assert len(control.live_subscriptions(account.client_id)) == 1
 
@@ -284,7 +302,7 @@ def test_exhausted_retries_name_the_operation_and_status_but_no_secret(client, e
     emulator.set_faults([{"method": "POST", "path": "/v1/webhooks", "kind": "status", "status": 503}])
 
     with pytest.raises(TransientError) as error:
-        client.create_webhook(URL, "very-secret-value")
+        create_webhook(client, URL, "very-secret-value")
 
     message = str(error.value)
     assert "create webhook failed after 4 attempt(s)" in message and "HTTP 503" in message
@@ -302,28 +320,17 @@ def test_exhausted_read_retries_stop_at_the_policy_bound(client, emulator, contr
     assert count(control, "GET", "/v1/webhooks") == FAST.max_attempts
 
 
-def test_an_unreachable_api_is_reported_with_the_setting_to_check():
+def test_an_unreachable_auth_api_is_blamed_on_the_auth_endpoint_without_the_secret():
     policy = RetryPolicy(max_retries=1, backoff_factor=0.01, timeout=1, connect_timeout=1)
-    client = MyPOSClient(
+    client = MyPOSClient.connect(
         api_url="http://127.0.0.1:9/v1",
         auth_url="http://127.0.0.1:9",
-        client_id="id",
-        client_secret="unreachable-secret",
-        policy=policy,
+        credentials=Credentials("id", "unreachable-secret"),
+        retry=policy,
     )
 
     with pytest.raises(UnreachableError) as error:
         list(client.iter_webhooks())
 
-    assert "mypos:authUrl" in str(error.value) and "unreachable-secret" not in str(error.value)
-
-
-def test_token_sources_are_shared_per_credentials_not_across_them(emulator):
-    first = shared_token_source(emulator.auth_url, "a", "secret-one", FAST)
-
-    assert shared_token_source(emulator.auth_url, "a", "secret-one", FAST) is first
-    assert shared_token_source(emulator.auth_url, "a", "secret-two", FAST) is not first
-
-
-def test_redact_removes_every_known_secret():
-    assert redact("token abcd1234 and s3cr3t", ["abcd1234", "s3cr3t", None]) == "token [redacted] and [redacted]"
+    assert error.value.culprit is Culprit.AUTH_ENDPOINT
+    assert "connection refused" in str(error.value) and "unreachable-secret" not in str(error.value)

@@ -42,7 +42,7 @@ def test_sandbox_selects_the_sandbox_endpoints():
 def test_stack_config_wins_over_environment_and_dotenv(tmp_path):
     settings = load(CREDS, {"MYPOS_CLIENT_ID": "env-id"}, "MYPOS_CLIENT_ID=dotenv-id\n", tmp_path)
 
-    assert settings.client_id == "stack-id"
+    assert settings.credentials.client_id == "stack-id"
 
 
 def test_environment_wins_over_dotenv(tmp_path):
@@ -53,13 +53,13 @@ def test_environment_wins_over_dotenv(tmp_path):
         tmp_path,
     )
 
-    assert (settings.client_id, settings.client_secret) == ("env-id", "env-secret")
+    assert (settings.credentials.client_id, settings.credentials.client_secret) == ("env-id", "env-secret")
 
 
 def test_dotenv_alone_can_hold_the_credentials(tmp_path):
     settings = load({}, {}, 'MYPOS_CLIENT_ID=dotenv-id\nMYPOS_CLIENT_SECRET="quoted secret"\n', tmp_path)
 
-    assert (settings.client_id, settings.client_secret) == ("dotenv-id", "quoted secret")
+    assert (settings.credentials.client_id, settings.credentials.client_secret) == ("dotenv-id", "quoted secret")
 
 
 def test_missing_credentials_name_all_three_places():
@@ -100,7 +100,9 @@ def test_unknown_key_suggests_the_closest_known_one():
 
 
 def test_keys_of_other_namespaces_are_not_ours_to_judge():
-    assert load({**CREDS, "aws:region": "eu-west-1", "mypos-webhooks:anything": "x"}).client_id == "stack-id"
+    assert (
+        load({**CREDS, "aws:region": "eu-west-1", "mypos-webhooks:anything": "x"}).credentials.client_id == "stack-id"
+    )
 
 
 def test_malformed_dotenv_line_is_an_error_naming_the_line(tmp_path):
@@ -109,7 +111,7 @@ def test_malformed_dotenv_line_is_an_error_naming_the_line(tmp_path):
 
 
 def test_retry_policy_comes_from_the_settings():
-    policy = load({**CREDS, "mypos:maxRetries": "2", "mypos:timeout": "2.5", "mypos:requestDeadline": "30"}).policy
+    policy = load({**CREDS, "mypos:maxRetries": "2", "mypos:timeout": "2.5", "mypos:requestDeadline": "30"}).retry
 
     assert (policy.max_retries, policy.timeout, policy.deadline, policy.max_attempts) == (2, 2.5, 30, 3)
 

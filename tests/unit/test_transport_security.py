@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from mypos_provider.client import MyPOSClient, MyPOSError, RetryPolicy, UnreachableError
+from mypos_provider.client import Credentials, MyPOSClient, MyPOSError, RetryPolicy, UnreachableError
 
 FAST = RetryPolicy(max_retries=0, timeout=2, connect_timeout=2, backoff_factor=0.01)
 
@@ -84,7 +84,9 @@ def self_signed(tmp_path: Path) -> Iterator[Recorder]:
 
 
 def client_for(auth_url: str, api_url: str, secret: str = "client-secret-value") -> MyPOSClient:
-    return MyPOSClient(api_url=api_url, auth_url=auth_url, client_id="client-id", client_secret=secret, policy=FAST)
+    return MyPOSClient.connect(
+        api_url=api_url, auth_url=auth_url, credentials=Credentials("client-id", secret), retry=FAST
+    )
 
 
 @pytest.mark.parametrize(

@@ -1,49 +1,40 @@
-"""Input checks shared by the resources: each returns a sentence naming the field and the fix, or None."""
+"""Input checks of the resources: each returns a sentence naming the field and the fix, or None."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from pulumi.dynamic import CheckFailure
-from pulumi.output import Output, Unknown
-from pulumi.runtime.rpc import UNKNOWN
+from ..settings import closest, is_loopback
+from .values import Problem, is_unknown
 
-from ..settings import is_loopback
-
-MAX_SECRET_LENGTH = 32
+MAX_SECRET_LENGTH = 32  # docs/mypos-api.md §4.1
 TERMINAL_ID = re.compile(r"^[A-Za-z0-9]{1,32}$")
 OBJECT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 
-
-def is_unknown(value: Any) -> bool:
-    """During preview an input computed from another resource is not known yet."""
-    if isinstance(value, list):
-        return any(is_unknown(v) for v in value)
-    if isinstance(value, dict):
-        return any(is_unknown(v) for v in value.values())
-    return isinstance(value, (Unknown, Output)) or (isinstance(value, str) and value == UNKNOWN)
+Check = Callable[[Any], str | None]
 
 
-def failure(field: str, reason: str) -> CheckFailure:
-    return CheckFailure(field, reason)
-
-
-def check_fields(inputs: dict[str, Any], checks: dict[str, Callable[[Any], str | None]]) -> list[CheckFailure]:
+def problems_of(inputs: Mapping[str, Any], checks: Mapping[str, Check]) -> list[Problem]:
     """Run each field's check on its value, skipping values not known yet (preview)."""
-    return [
-        failure(field, problem)
-        for field, check in checks.items()
-        if not is_unknown(inputs.get(field)) and (problem := check(inputs.get(field)))
-    ]
+    found = []
+    for name, check in checks.items():
+        value = inputs.get(name)
+        if not is_unknown(value) and (problem := check(value)):
+            found.append(Problem(name, problem))
+    return found
 
 
 def payload_url_problem(value: Any) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return "payload_url is required: give the https URL myPOS should POST callbacks to"
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (validates the port)
+    except ValueError as problem:
+        return f"payload_url {value!r} is not a valid URL ({problem}): write it like https://shop.example.com/cb"
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return f"payload_url {value!r} is not an absolute URL: write it like https://shop.example.com/mypos/callback"
     if parts.username or parts.password:
@@ -75,10 +66,8 @@ def secret_problem(value: Any) -> str | None:
     return None
 
 
-def bool_problem(field: str, value: Any) -> str | None:
-    if isinstance(value, bool):
-        return None
-    return f"{field} must be true or false, not {value!r}"
+def is_active_problem(value: Any) -> str | None:
+    return None if isinstance(value, bool) else f"is_active must be true or false, not {value!r}"
 
 
 def adopt_id_problem(value: Any) -> str | None:
@@ -90,6 +79,24 @@ def adopt_id_problem(value: Any) -> str | None:
             "`python -m mypos_provider list`, or leave adopt_id out to create a new object"
         )
     return None
+
+
+def webhook_id_problem(value: Any) -> str | None:
+    if not isinstance(value, str) or not value:
+        return "webhook_id is required: pass the id of a Webhook resource, e.g. webhook_id=hook.id"
+    if not OBJECT_ID.match(value):
+        return f"webhook_id {value!r} is not a myPOS object id: pass the id of a Webhook resource, e.g. hook.id"
+    return None
+
+
+def event_problem(value: Any, catalogue: list[str] | None = None) -> str | None:
+    """Required; with the live catalogue, also one of its names (with a "did you mean")."""
+    if not isinstance(value, str) or not value:
+        return 'event is required: give an event name such as "pos.payment.completed"'
+    if catalogue is None or value in catalogue:
+        return None
+    hint = f"did you mean {guess[0]!r}? " if (guess := closest(value, catalogue)) else ""
+    return f"unknown event {value!r}: {hint}myPOS offers " + ", ".join(sorted(catalogue))
 
 
 def terminal_ids_problem(value: Any) -> str | None:

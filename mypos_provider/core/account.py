@@ -1,33 +1,41 @@
-"""Serve `read()` from one listing of the account per deployment.
+"""The live account as one deployment sees it: listed once, kept in step with the deployment's own writes.
 
 A `pulumi refresh` of N webhooks and M subscriptions would cost N + M GETs. Instead, the first read lists
-webhooks and subscriptions in pages of 100 and later reads are answered from that listing. The snapshot
-lives in the provider process, which the engine starts for one deployment, so it never serves data from an
-earlier deployment; the provider's own writes update it, and an object missing from the listing (created
-since, or deleted) is looked up with a single GET.
+webhooks and subscriptions in pages of 100 and later reads are answered from that listing. The view lives
+in one deployment's provider process, so it never serves data from an earlier deployment; the provider's
+own writes update it, and an object missing from the listing (created since, or deleted) is looked up with
+a single GET. After `max_age` seconds the listing is taken again.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from ..client import MyPOSClient, NotFoundError, Subscription, Webhook
 
 MAX_AGE_SECONDS = 300.0
 
 
-class AccountSnapshot:
-    def __init__(self, client: MyPOSClient, *, max_age: float = MAX_AGE_SECONDS) -> None:
+class AccountView:
+    def __init__(
+        self,
+        client: MyPOSClient,
+        *,
+        max_age: float = MAX_AGE_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.client = client
         self._max_age = max_age
+        self._monotonic = monotonic
         self._lock = threading.Lock()
         self._loaded_at: float | None = None
         self._webhooks: dict[str, Webhook] = {}
         self._subscriptions: dict[str, Subscription] = {}
 
     def webhook(self, webhook_id: str) -> Webhook | None:
-        """The live webhook, or None when it no longer exists (404 or soft-deleted)."""
+        """The live webhook, or None when it does not exist (404 or soft-deleted)."""
         self._ensure_loaded()
         with self._lock:
             cached = self._webhooks.get(webhook_id)
@@ -51,12 +59,15 @@ class AccountSnapshot:
             return None
         return self.remember_subscription(found)
 
-    def event_names_of(self, webhook_id: str) -> list[str] | None:
-        """Names of the events the webhook is subscribed to, when the listing knows them."""
+    def webhooks(self) -> list[Webhook]:
+        self._ensure_loaded()
         with self._lock:
-            if self._loaded_at is None:
-                return None
-            return sorted({s.event_name for s in self._subscriptions.values() if s.webhook_id == webhook_id})
+            return list(self._webhooks.values())
+
+    def subscriptions(self) -> list[Subscription]:
+        self._ensure_loaded()
+        with self._lock:
+            return list(self._subscriptions.values())
 
     def remember_webhook(self, webhook: Webhook) -> Webhook:
         with self._lock:
@@ -81,12 +92,12 @@ class AccountSnapshot:
             self._subscriptions.pop(subscription_id, None)
 
     def _ensure_loaded(self) -> None:
-        # One thread lists while the others wait for it: the dynamic-provider host runs 4 reads at once.
+        # One thread lists while the others wait for it: the dynamic-provider host runs 4 calls at once.
         with self._lock:
-            fresh = self._loaded_at is not None and time.monotonic() - self._loaded_at < self._max_age
-            if fresh:
+            loaded_at = self._loaded_at
+            if loaded_at is not None and self._monotonic() - loaded_at < self._max_age:
                 return
             webhooks = {w.id: w for w in self.client.iter_webhooks() if not w.is_deleted}
             subscriptions = {s.id: s for s in self.client.iter_subscriptions()}
             self._webhooks, self._subscriptions = webhooks, subscriptions
-            self._loaded_at = time.monotonic()
+            self._loaded_at = self._monotonic()

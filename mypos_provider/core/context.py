@@ -1,0 +1,93 @@
+"""What the resources of one deployment share: the client, the live account, the event catalogue, the claims.
+
+One `DeploymentContext` lives in one provider process, which the engine starts for one deployment
+(`preview`, `up`, `refresh`, `destroy`). It is created by the process's shell and passed to the rules.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from ..client import Event, MyPOSClient, MyPOSError
+from .account import AccountView
+from .values import Reporter
+
+
+class Claims:
+    """The myPOS objects that resources of this deployment hold: created, adopted, or kept in the program.
+
+    A resource removed from a program must never delete an object another resource holds (a rename that
+    re-adopts the same webhook, a subscription adopted after `state delete`): the engine runs deletes last,
+    after every check, diff and create of the deployment, so by then every holder has said so here."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._created: set[str] = set()
+        self._held: set[str] = set()
+
+    def created(self, object_id: str) -> None:
+        with self._lock:
+            self._created.add(object_id)
+            self._held.add(object_id)
+
+    def hold(self, object_id: str) -> None:
+        with self._lock:
+            self._held.add(object_id)
+
+    def was_created(self, object_id: str) -> bool:
+        """True for objects this deployment made: nothing else can refer to them yet."""
+        with self._lock:
+            return object_id in self._created
+
+    def is_held(self, object_id: str) -> bool:
+        with self._lock:
+            return object_id in self._held
+
+
+class DeploymentContext:
+    def __init__(
+        self,
+        client: MyPOSClient,
+        reporter: Reporter,
+        *,
+        account: AccountView | None = None,
+    ) -> None:
+        self.client = client
+        self.reporter = reporter
+        self.account = account or AccountView(client)
+        self.claims = Claims()
+        self._lock = threading.Lock()
+        self._verification: MyPOSError | None | bool = False  # False: not tried yet
+
+    def verify(self) -> None:
+        """Prove once that the credentials and both endpoints work (one token, the event catalogue).
+
+        The outcome is kept: a failure is raised again to every later caller without a new request."""
+        with self._lock:
+            if self._verification is False:
+                self._verification = self._first_verification()
+            outcome = self._verification
+        if isinstance(outcome, MyPOSError):
+            raise outcome
+
+    def _first_verification(self) -> MyPOSError | None:
+        try:
+            self.client.tokens.token()
+            self.client.list_events()
+        except MyPOSError as failure:
+            return failure
+        return None
+
+    def event_names(self) -> list[str]:
+        return [e.name for e in self.client.list_events()]
+
+    def event(self, name: str) -> Event | None:
+        return self.client.event_by_name(name)
+
+    def server_now(self) -> float:
+        return self.client.server_clock.now()
+
+    def excluded(self) -> Callable[[str], bool]:
+        """For look-ups: objects another resource of this deployment already holds are never taken."""
+        return self.claims.is_held

@@ -1,0 +1,170 @@
+"""When a live object is "the one we would have made": one set of rules for every caller.
+
+myPOS offers no idempotency key and no tags (docs/mypos-api.md §3, §4), so identity rests on content:
+
+* a webhook by its payload URL and secret;
+* a subscription by its webhook, event and terminal filter (as a set).
+
+Content alone is not proof of authorship: another stack in the same account may declare the same URL and
+secret. So an object is taken as made by an attempt (or a killed run) only when it also appeared after
+that attempt started, by the API's own `created_on`, and never more of them than there were attempts.
+A webhook matched on a declared secret (rather than one this provider generated) is reported, since a
+declared secret may be shared. The callers:
+
+* a create that failed ambiguously looks for what it may have made (`attempt_look_up`);
+* a subscription create first adopts an identical live subscription of the same webhook
+  (`identical_subscription`): a webhook belongs to one stack, so its subscriptions do too;
+* `python -m mypos_provider recover` pairs a killed run's pending creates with what it left (`plan_recovery`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from ..client import Subscription, Webhook
+
+T = TypeVar("T", Webhook, Subscription)
+
+# created_on has whole seconds, and the server's clock is known to us only to the second (its Date header).
+CLOCK_RESOLUTION = 1.0
+
+
+@dataclass(frozen=True)
+class WebhookKey:
+    payload_url: str
+    secret: str
+
+    def matches(self, hook: Webhook) -> bool:
+        return not hook.is_deleted and (hook.payload_url, hook.secret) == (self.payload_url, self.secret)
+
+
+@dataclass(frozen=True)
+class SubscriptionKey:
+    webhook_id: str
+    event: str
+    terminal_ids: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, sub: Subscription) -> SubscriptionKey:
+        return cls(sub.webhook_id, sub.event_name, frozenset(sub.terminal_ids or ()))
+
+    def matches(self, sub: Subscription) -> bool:
+        return SubscriptionKey.of(sub) == self
+
+
+Key = WebhookKey | SubscriptionKey
+
+
+def key_of(obj: Webhook | Subscription) -> Key:
+    if isinstance(obj, Webhook):
+        return WebhookKey(obj.payload_url, obj.secret)
+    return SubscriptionKey.of(obj)
+
+
+def matches(key: Key, obj: Webhook | Subscription) -> bool:
+    if isinstance(key, WebhookKey):
+        return isinstance(obj, Webhook) and key.matches(obj)
+    return isinstance(obj, Subscription) and key.matches(obj)
+
+
+def attempt_started(server_now: float) -> float:
+    """The earliest `created_on` an object made by an attempt starting now can carry."""
+    return math.floor(server_now) - CLOCK_RESOLUTION
+
+
+def created_since(obj: Webhook | Subscription, since: float | None) -> bool:
+    """True when the API says the object appeared at or after `since` (None: no time bound).
+
+    An object whose creation time the API does not report cannot prove it."""
+    if since is None:
+        return True
+    return obj.created_on is not None and obj.created_on.timestamp() >= since
+
+
+def attempt_look_up(
+    listing: Callable[[], Iterable[T]], key: Key, *, since: float, exclude: Callable[[str], bool]
+) -> Callable[[], T | None]:
+    """For a create that failed ambiguously: the newest object matching `key` made since the attempt began,
+    not already held by another resource of the deployment."""
+
+    def look_up() -> T | None:
+        found = [o for o in listing() if matches(key, o) and created_since(o, since) and not exclude(o.id)]
+        return found[-1] if found else None  # lists are in creation order
+
+    return look_up
+
+
+def identical_subscription(
+    subscriptions: Iterable[Subscription], key: SubscriptionKey, *, exclude: Callable[[str], bool]
+) -> Subscription | None:
+    """A live subscription that already does what a new one would (first made wins)."""
+    return next((s for s in subscriptions if key.matches(s) and not exclude(s.id)), None)
+
+
+# ---- recovering a killed run ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PendingCreate:
+    """A create a killed run had started but never recorded: the resource and the inputs it sent."""
+
+    name: str
+    key: Key
+    secret_generated: bool = False  # webhooks: the provider generated the secret (unique to this create)
+
+    @property
+    def kind(self) -> str:
+        return "webhook" if isinstance(self.key, WebhookKey) else "subscription"
+
+
+@dataclass(frozen=True)
+class Removal:
+    pending: PendingCreate
+    obj: Webhook | Subscription
+
+
+@dataclass(frozen=True)
+class Ambiguity:
+    """More live objects match than the run could have made: a person must choose."""
+
+    pending: tuple[PendingCreate, ...]
+    candidates: tuple[Webhook | Subscription, ...]
+
+
+@dataclass
+class RecoveryPlan:
+    removals: list[Removal] = field(default_factory=list)
+    ambiguities: list[Ambiguity] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def plan_recovery(
+    pending: Sequence[PendingCreate],
+    live: Iterable[Webhook | Subscription],
+    *,
+    recorded: set[str],
+    since: float | None,
+) -> RecoveryPlan:
+    """What a killed run made and never recorded: for each group of identical pending creates, the unrecorded
+    objects matching them that appeared since the run began, if there are no more of them than creates."""
+    candidates = [o for o in live if o.id not in recorded and created_since(o, since)]
+    plan = RecoveryPlan()
+    groups: dict[Key, list[PendingCreate]] = {}
+    for create in pending:
+        groups.setdefault(create.key, []).append(create)
+    for key, creates in groups.items():
+        found = [o for o in candidates if matches(key, o)]
+        if len(found) > len(creates):
+            plan.ambiguities.append(Ambiguity(tuple(creates), tuple(found)))
+            continue
+        plan.removals += [Removal(create, obj) for create, obj in zip(creates, found, strict=False)]
+        plan.warnings += [
+            f"{create.name}: webhook {obj.id} matched on a declared secret, which another stack could share; "
+            "it appeared after the killed run began"
+            for create, obj in zip(creates, found, strict=False)
+            if isinstance(obj, Webhook) and not create.secret_generated
+        ]
+    return plan
