@@ -462,3 +462,20 @@ def test_command_line_accepts_a_secret_from_each_named_variable() -> None:
     finally:
         stop(process)
     assert answers == [200, 200]
+
+
+def test_command_line_reports_a_port_in_use_with_one_line() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        done = subprocess.run(
+            [sys.executable, str(RECEIVER_PATH), "--port", port],
+            env={**os.environ, "MYPOS_WEBHOOK_SECRET": SECRET},
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    assert done.returncode == 1
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"receiver: cannot listen on 127.0.0.1:{port}")
