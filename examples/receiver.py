@@ -11,7 +11,7 @@ For every POST it:
    verifier accepts a few re-formatted copies of one body (docs/mypos-api.md §8.4), and only the
    signed form says what myPOS sent. The event name is read from that body, never from the
    unsigned ``X-myPOS-Event`` header, which anyone can change;
-3. drops repeated deliveries: myPOS delivers at least once and retries for up to 3 days (§7), so
+3. drops repeated deliveries: myPOS delivers at least once and retries for up to 3 days (§7.3), so
    the same event can arrive more than once. The key is built from signed data only: the signed
    body's event name and ``id`` if it has both, else a SHA-256 of the signed body;
 4. records the event and answers 200 at once. Any 2xx counts as delivered; anything else,

@@ -169,7 +169,7 @@ def verify_signature(
     ``tolerance`` (seconds) rejects signatures whose ``t`` is further than that from ``now``
     (default: the current time). It is off by default on purpose: myPOS documents no tolerance,
     retries a failed delivery for up to 3 days, and does not say whether ``t`` is regenerated
-    on each retry (docs/mypos-api.md §7, §8.3), so a tolerance could reject genuine retries. Set
+    on each retry (docs/mypos-api.md §7.3, §8.3), so a tolerance could reject genuine retries. Set
     it if you know better, for example after seeing that retries carry a fresh ``t``. The signature
     is checked first, so :class:`StaleTimestamp` always means an authentic but old (or replayed)
     delivery.
