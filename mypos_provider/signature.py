@@ -222,12 +222,12 @@ def check_tolerance(tolerance: float | None) -> float | None:
         return None
     if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)):
         raise ValueError(f"tolerance must be a number of seconds, not a {type(tolerance).__name__}: {fix}")
-    if math.isnan(tolerance):
+    if isinstance(tolerance, float) and math.isnan(tolerance):  # an int is always finite (and may be huge)
         raise ValueError(f"tolerance is NaN: {fix}")
-    if math.isinf(tolerance):
+    if isinstance(tolerance, float) and math.isinf(tolerance):
         raise ValueError(f"tolerance is infinite: {fix}")
     if tolerance < 0:
-        raise ValueError(f"tolerance is negative ({tolerance:g}): {fix}")
+        raise ValueError(f"tolerance is negative: {fix}")
     return tolerance
 
 

@@ -282,6 +282,7 @@ def test_error_messages_contain_neither_the_secret_nor_the_expected_digest(
         pytest.param(float("nan"), "NaN", id="nan"),
         pytest.param(float("inf"), "infinite", id="inf"),
         pytest.param(-1.0, "negative", id="negative"),
+        pytest.param(-(10**400), "negative", id="huge-negative-int"),
         pytest.param(True, "bool", id="bool"),
     ],
 )
@@ -307,7 +308,7 @@ def test_zero_tolerance_accepts_a_signature_made_this_second() -> None:
     assert result.timestamp == TIMESTAMP
 
 
-@pytest.mark.parametrize("tolerance", [None, 0, 300, 2.5])
+@pytest.mark.parametrize("tolerance", [None, 0, 300, 2.5, 10**400])
 def test_check_tolerance_returns_a_meaningful_tolerance_unchanged(tolerance: float | None) -> None:
     assert check_tolerance(tolerance) == tolerance
 
