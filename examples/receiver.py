@@ -7,11 +7,19 @@ For every POST it:
 
 1. reads the raw body (Content-Length) and checks ``X-myPOS-Signature`` before looking at the
    body at all, answering 401 if the check fails;
-2. drops repeated deliveries: myPOS delivers at least once and retries for up to 3 days, so the
-   same event can arrive more than once. The key is the event name with the payload's ``id``
-   if it has one, else a SHA-256 of the event name and body;
-3. records the event and answers 200 at once. Any 2xx counts as delivered; anything else,
+2. from then on uses only the bytes the signature covers (``VerifiedSignature.signed_body``): the
+   verifier accepts a few re-formatted copies of one body (docs/mypos-api.md §8.4), and only the
+   signed form says what myPOS sent. The event name is read from that body, never from the
+   unsigned ``X-myPOS-Event`` header, which anyone can change;
+3. drops repeated deliveries: myPOS delivers at least once and retries for up to 3 days (§7.3), so
+   the same event can arrive more than once. The key is built from signed data only: the signed
+   body's event name and ``id`` if it has both, else a SHA-256 of the signed body;
+4. records the event and answers 200 at once. Any 2xx counts as delivered; anything else,
    redirects included, makes myPOS retry.
+
+It accepts several secrets at once (repeat ``--secret-env``/``--secret-file``, or list one secret per
+line in a secret file), so rotating a webhook's secret never refuses a genuine callback: accept the
+old and the new one until deliveries signed with the old one have stopped, then drop it.
 
 This example keeps the seen keys in a bounded in-memory set, so a restart forgets them and an
 old retry can slip through. In production keep them in a durable store (a database table with a
@@ -35,12 +43,12 @@ import sys
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 # Lets `python examples/receiver.py` work from a checkout where the package is not installed.
 if importlib.util.find_spec("mypos_provider") is None:
@@ -50,13 +58,18 @@ from mypos_provider.signature import (
     EVENT_HEADER,
     SignatureError,
     VerifiedSignature,
+    check_tolerance,
     verify_signature,
 )
 
 log = logging.getLogger("mypos.receiver")
 
-SecretSource = str | Callable[[], str]
+# One secret, several (all accepted, e.g. the old and the new one during a rotation), or a callable
+# that returns either on every request (e.g. one that re-reads a file).
+Secrets = str | Sequence[str]
+SecretSource = Secrets | Callable[[], Secrets]
 
+DEFAULT_SECRET_ENV = "MYPOS_WEBHOOK_SECRET"
 MAX_BODY_BYTES = 1024 * 1024
 SEEN_KEYS_CAPACITY = 10_000
 # A client that stops sending mid-request must not hold a thread forever.
@@ -65,18 +78,27 @@ REQUEST_TIMEOUT_SECONDS = 10
 
 @dataclass(frozen=True)
 class Delivery:
-    """An authentic callback: accepted for processing, or recognised as a repeat."""
+    """An authentic callback: accepted for processing, or recognised as a repeat.
 
-    event: str
+    Every field comes from signed data: ``event`` is the signed body's ``event`` (None if it names
+    none), ``payload`` is the signed body parsed, and ``secret_index`` is the position of the
+    secret that verified it (see ``ReceiverServer.secret``).
+    """
+
+    event: str | None
     idempotency_key: str
     scheme: str
     body_form: str
     payload: Any
+    secret_index: int
 
 
 @dataclass(frozen=True)
 class Rejection:
-    """A request that was refused, and why (an exception class name, never the secret)."""
+    """A request that was refused, and why (an exception class name, never the secret).
+
+    ``event`` is the ``X-myPOS-Event`` header as sent: unsigned, so only a claim, kept for the log.
+    """
 
     event: str
     failure: str
@@ -102,8 +124,10 @@ class SeenKeys:
 class ReceiverServer:
     """The receiver as an object, so tests (and other programs) can run it in-process.
 
-    ``secret`` is the webhook secret, or a callable returning it on every request (for example
-    one that re-reads a file). Assign ``.secret`` to rotate it while running.
+    ``secret`` is the webhook secret, a sequence of secrets that are all accepted (the old and the
+    new one while a rotation rolls out), or a callable returning either on every request (for
+    example one that re-reads a file). Assign ``.secret`` to rotate while running. A bad secret or
+    tolerance raises ValueError here, before the port is opened.
     """
 
     def __init__(
@@ -116,8 +140,10 @@ class ReceiverServer:
         max_body_bytes: int = MAX_BODY_BYTES,
         seen_keys_capacity: int = SEEN_KEYS_CAPACITY,
     ) -> None:
+        self.tolerance = check_tolerance(tolerance)
+        if not callable(secret):
+            secret_list(secret)  # a callable is checked on each request instead
         self.secret: SecretSource = secret  # assign a new one to rotate while running
-        self.tolerance = tolerance
         self.max_body_bytes = max_body_bytes
         self._lock = threading.Lock()
         self._seen = SeenKeys(seen_keys_capacity)
@@ -128,9 +154,10 @@ class ReceiverServer:
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
-    def current_secret(self) -> str:
+    def current_secrets(self) -> tuple[str, ...]:
+        """The secrets accepted right now; raises OSError/ValueError if a source cannot supply them."""
         source = self.secret
-        return source() if callable(source) else source
+        return secret_list(source() if callable(source) else source)
 
     @property
     def url(self) -> str:
@@ -191,15 +218,40 @@ class ReceiverServer:
         return is_new
 
 
-def idempotency_key(event: str, body: bytes, payload: Any) -> str:
-    """The payload's ``id`` if it has one, else a hash of what myPOS would resend unchanged."""
+def secret_list(secrets: Secrets) -> tuple[str, ...]:
+    """``secrets`` as a tuple of non-empty strings; ValueError (naming no secret) otherwise."""
+    listed = (secrets,) if isinstance(secrets, str) else tuple(secrets)
+    if not listed:
+        raise ValueError("no webhook secret given: pass the secret, or a list of the secrets to accept")
+    if not all(isinstance(item, str) and item for item in listed):
+        raise ValueError("every webhook secret must be a non-empty string")
+    return listed
+
+
+def signed_event(payload: Any) -> str | None:
+    """The event name the signed body gives, if it gives one as a string."""
+    event = payload.get("event") if isinstance(payload, dict) else None
+    return event if isinstance(event, str) and event else None
+
+
+def idempotency_key(signed_body: bytes, payload: Any) -> str:
+    """A key built from signed data only: the signed event and ``id``, else a hash of the signed body.
+
+    The payload format is undocumented (docs/mypos-api.md §6.2): if ``id`` names the payment rather
+    than the event, a later "reversed" for the same payment must not count as a repeat of
+    "completed", so an ``id`` is used only together with the event name the same body signs.
+    """
+    event = signed_event(payload)
     payload_id = payload.get("id") if isinstance(payload, dict) else None
-    if isinstance(payload_id, (str, int)) and payload_id != "":
-        # The payload format is undocumented: if `id` names the payment rather than the event,
-        # a later "reversed" for the same payment must not count as a repeat of "completed".
+    has_id = isinstance(payload_id, (str, int)) and not isinstance(payload_id, bool) and payload_id != ""
+    if event is not None and has_id:
         return f"id:{event}:{payload_id}"
-    digest = hashlib.sha256(event.encode("utf-8") + b"\n" + body).hexdigest()
-    return f"sha256:{digest}"
+    return f"sha256:{hashlib.sha256(signed_body).hexdigest()}"
+
+
+def printable(text: str) -> str:
+    """``text`` as one log-safe line: control characters (CR, LF, ESC ...) escaped, not interpreted."""
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
 
 
 def _handler_for(receiver: ReceiverServer) -> type[BaseHTTPRequestHandler]:
@@ -207,76 +259,86 @@ def _handler_for(receiver: ReceiverServer) -> type[BaseHTTPRequestHandler]:
         timeout = REQUEST_TIMEOUT_SECONDS
 
         def do_POST(self) -> None:
-            # X-myPOS-Event is not covered by the signature: use it for routing, not trust, and
-            # log it with %r so a crafted value cannot forge log lines.
-            event = self.headers.get(EVENT_HEADER, "")
-            body = self._read_body(event)
+            # X-myPOS-Event is not covered by the signature: it only labels rejections in the log (with %r,
+            # so a crafted value cannot forge log lines), and never reaches a delivery or its key.
+            claimed_event = self.headers.get(EVENT_HEADER, "")
+            body = self._read_body(claimed_event)
             if body is None:
                 return
-            verified = self._verify(body, event)  # before the body is parsed or acted on
-            if verified is None:
+            checked = self._verify(body, claimed_event)  # before the body is parsed or acted on
+            if checked is None:
                 return
+            verified, secret_count = checked
             try:
-                payload = json.loads(body)
-            except ValueError:
-                self._reject(HTTPStatus.BAD_REQUEST, event, "InvalidJSON")
+                # The signed form, not the received bytes: a re-spaced copy must parse (and dedupe) the same.
+                payload = json.loads(verified.signed_body)
+            except (ValueError, RecursionError):
+                self._reject(HTTPStatus.BAD_REQUEST, claimed_event, "InvalidJSON")
                 return
-            self._acknowledge(
-                Delivery(
-                    event=event,
-                    idempotency_key=idempotency_key(event, body, payload),
-                    scheme=verified.scheme,
-                    body_form=verified.body_form,
-                    payload=payload,
-                )
+            delivery = Delivery(
+                event=signed_event(payload),
+                idempotency_key=idempotency_key(verified.signed_body, payload),
+                scheme=verified.scheme,
+                body_form=verified.body_form,
+                payload=payload,
+                secret_index=verified.secret_index,
             )
+            if delivery.event is not None and claimed_event != delivery.event:
+                log.warning(
+                    "%s header %r differs from the signed event %r", EVENT_HEADER, claimed_event, delivery.event
+                )
+            self._acknowledge(delivery, secret_count)
 
-        def _verify(self, body: bytes, event: str) -> VerifiedSignature | None:
+        def _verify(self, body: bytes, claimed_event: str) -> tuple[VerifiedSignature, int] | None:
             try:
-                secret = receiver.current_secret()
+                secrets = receiver.current_secrets()
             except (OSError, ValueError) as failure:
                 # Our fault, not the sender's: a 5xx makes myPOS retry later.
                 log.error("webhook secret unavailable: %s", type(failure).__name__)
-                self._reject(HTTPStatus.INTERNAL_SERVER_ERROR, event, "SecretUnavailable")
+                self._reject(HTTPStatus.INTERNAL_SERVER_ERROR, claimed_event, "SecretUnavailable")
                 return None
             try:
-                return verify_signature(body, self.headers, secret, tolerance=receiver.tolerance)
+                verified = verify_signature(body, self.headers, secrets, tolerance=receiver.tolerance)
             except SignatureError as failure:
-                self._reject(HTTPStatus.UNAUTHORIZED, event, type(failure).__name__)
+                self._reject(HTTPStatus.UNAUTHORIZED, claimed_event, type(failure).__name__)
                 return None
+            return verified, len(secrets)
 
-        def _acknowledge(self, delivery: Delivery) -> None:
+        def _acknowledge(self, delivery: Delivery, secret_count: int) -> None:
             if receiver.record_delivery(delivery):
-                # Logging the scheme pins down how myPOS really signs (research notes, 8.5).
+                # Which signing variant matched settles how myPOS really signs (docs/mypos-api.md §8.5);
+                # which secret matched tells when an old one has stopped being used (after a rotation).
                 log.info(
-                    "accepted %r %s (scheme=%s, body_form=%s)",
+                    "accepted %r %r (secret #%d of %d, scheme=%s, body_form=%s)",
                     delivery.event,
                     delivery.idempotency_key,
+                    delivery.secret_index + 1,
+                    secret_count,
                     delivery.scheme,
                     delivery.body_form,
                 )
             else:
-                log.info("duplicate %r %s, acknowledged again", delivery.event, delivery.idempotency_key)
+                log.info("duplicate %r %r, acknowledged again", delivery.event, delivery.idempotency_key)
             # A duplicate still gets 200: anything else would make myPOS keep retrying it.
             self._answer(HTTPStatus.OK, "ok")
 
-        def _read_body(self, event: str) -> bytes | None:
+        def _read_body(self, claimed_event: str) -> bytes | None:
             length_text = self.headers.get("Content-Length")
             if length_text is None:
-                self._reject(HTTPStatus.LENGTH_REQUIRED, event, "MissingContentLength")
+                self._reject(HTTPStatus.LENGTH_REQUIRED, claimed_event, "MissingContentLength")
                 return None
             if not (length_text.isascii() and length_text.isdigit()):
-                self._reject(HTTPStatus.BAD_REQUEST, event, "BadContentLength")
+                self._reject(HTTPStatus.BAD_REQUEST, claimed_event, "BadContentLength")
                 return None
             length = int(length_text)
             if length > receiver.max_body_bytes:
-                self._reject(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, event, "BodyTooLarge")
+                self._reject(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, claimed_event, "BodyTooLarge")
                 return None
             return self.rfile.read(length)
 
-        def _reject(self, status: HTTPStatus, event: str, failure: str) -> None:
-            receiver.record_rejection(event, failure)
-            log.warning("rejected %r from %s: %s", event, self.client_address[0], failure)
+        def _reject(self, status: HTTPStatus, claimed_event: str, failure: str) -> None:
+            receiver.record_rejection(claimed_event, failure)
+            log.warning("rejected %r from %s: %s", claimed_event, self.client_address[0], failure)
             # Say no more than the status: details would help a forger, not myPOS.
             self._answer(status, status.phrase.lower())
 
@@ -289,50 +351,88 @@ def _handler_for(receiver: ReceiverServer) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(encoded)
 
         def log_message(self, format: str, *args: Any) -> None:
-            log.debug("%s %s", self.client_address[0], format % args)
+            # The request line is the sender's text: escape it like every other value from outside.
+            log.debug("%s %s", self.client_address[0], printable(format % args))
 
     return WebhookHandler
 
 
 def secret_from_args(args: argparse.Namespace) -> SecretSource:
-    if args.secret_file is not None:
-        path = Path(args.secret_file)
+    """The secrets the command line names: each --secret-env variable, then each --secret-file's lines.
+
+    Variables are read once; files are re-read on every request, so editing a file rotates without a
+    restart. Every problem stops start-up with one line naming the variable or file.
+    """
+    env_names: list[str] = args.secret_env or ([] if args.secret_file else [DEFAULT_SECRET_ENV])
+    from_env = tuple(secret_from_env(name) for name in env_names)
+    paths = [Path(name) for name in args.secret_file or []]
+    if not paths:
+        return from_env[0] if len(from_env) == 1 else from_env
+    for path in paths:
         try:
             read_secret_file(path)  # fail at start-up, not on the first callback
         except (OSError, ValueError) as problem:
             raise SystemExit(f"receiver: cannot use secret file: {problem}") from None
-        # Re-read per request, so replacing the file rotates the secret without a restart.
-        return lambda: read_secret_file(path)
-    secret = os.environ.get(args.secret_env, "")
+    return lambda: from_env + tuple(secret for path in paths for secret in read_secret_file(path))
+
+
+def secret_from_env(name: str) -> str:
+    secret = os.environ.get(name, "")
     if not secret:
-        raise SystemExit(f"receiver: set the webhook secret in ${args.secret_env} or pass --secret-file")
+        raise SystemExit(f"receiver: set the webhook secret in ${name} or pass --secret-file")
     return secret
 
 
-def read_secret_file(path: Path) -> str:
-    # Only the line break editors append is dropped; other whitespace may be part of the secret.
-    secret = path.read_text(encoding="utf-8").rstrip("\r\n")
-    if not secret:
-        raise ValueError(f"{path} is empty")
-    return secret
+def read_secret_file(path: Path) -> tuple[str, ...]:
+    """The secrets in ``path``, one per line (a secret never contains a line break)."""
+    # Only line breaks are dropped: other whitespace may be part of a secret. Blank lines are skipped.
+    lines = (line.removesuffix("\r") for line in path.read_text(encoding="utf-8").split("\n"))
+    secrets = tuple(line for line in lines if line.strip())
+    if not secrets:
+        raise ValueError(f"{path} holds no secret")
+    return secrets
+
+
+def tolerance_argument(text: str) -> float:
+    """--tolerance: a finite number of seconds, 0 or more (argparse's float() also takes nan and inf)."""
+    problem = f"{text!r} is not a finite number of seconds (0 or more): omit --tolerance to turn the check off"
+    try:
+        tolerance = check_tolerance(float(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(problem) from None
+    assert tolerance is not None
+    return tolerance
+
+
+class OneLineArgumentParser(argparse.ArgumentParser):
+    """Reports a bad option in one line (naming it and the fix) instead of a usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"receiver: {message} (see --help)\n")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Receive and verify myPOS webhook callbacks.")
+    parser = OneLineArgumentParser(description="Receive and verify myPOS webhook callbacks.")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8080, help="port to listen on (0: any)")
     parser.add_argument(
         "--secret-env",
-        default="MYPOS_WEBHOOK_SECRET",
+        action="append",
         metavar="NAME",
-        help="environment variable holding the secret (default: %(default)s)",
+        help=(
+            "environment variable holding a secret; repeat it to accept several, e.g. the old and the new one"
+            f" during a rotation (default: {DEFAULT_SECRET_ENV}, unless --secret-file is given)"
+        ),
     )
     parser.add_argument(
-        "--secret-file", metavar="PATH", help="read the secret from this file instead (re-read on every request)"
+        "--secret-file",
+        action="append",
+        metavar="PATH",
+        help="file holding the secret, or several one per line; re-read on every request; repeatable",
     )
     parser.add_argument(
         "--tolerance",
-        type=float,
+        type=tolerance_argument,
         metavar="SECONDS",
         help="reject signatures whose t is further than this from now (off by default: myPOS retries for up to 3 days)",
     )
@@ -342,7 +442,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    receiver = ReceiverServer(secret_from_args(args), args.host, args.port, tolerance=args.tolerance)
+    secrets = secret_from_args(args)
+    try:
+        receiver = ReceiverServer(secrets, args.host, args.port, tolerance=args.tolerance)
+    except (OSError, OverflowError) as problem:
+        raise SystemExit(f"receiver: cannot listen on {args.host}:{args.port}: {problem}") from None
     receiver.start()
     try:
         # SIGTERM stops the receiver the way Ctrl-C does, so both must land inside this try: one sent

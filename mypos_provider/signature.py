@@ -1,9 +1,9 @@
 """Verify the ``X-myPOS-Signature`` header on webhook callbacks (standard library only).
 
 myPOS signs every callback with HMAC-SHA256, keyed with the webhook's ``secret``, and sends
-``X-myPOS-Signature: t=<unix seconds>,v1=<hex digest>``. What exactly is signed is not settled:
-the docs exist in two versions and the byte-level input is unknown (see the research notes,
-sections 8.2 to 8.4). Until a real callback pins it down, :func:`verify_signature` accepts every
+``X-myPOS-Signature: t=<unix seconds>,v1=<hex digest>`` (docs/mypos-api.md §8.1). What exactly is
+signed is not settled: myPOS's pages describe two different messages, and the byte-level input is
+unknown (§8.2 to §8.4). Until a real callback pins it down, :func:`verify_signature` accepts every
 documented reading and reports which one matched:
 
 * scheme ``"body"`` (variant A): HMAC over the body alone;
@@ -19,8 +19,15 @@ each computed over four forms of the body:
 * ``"compact-unicode"``: the same with non-ASCII characters left as UTF-8.
 
 The stripped form exists because the sender seems to POST ``json.dumps`` default output (with
-spaces) while signing the compact form. Stripping also removes ", " inside string values, which
-the compact re-serialisation does not, so both are tried.
+spaces) while signing the compact form (§8.4). Stripping also removes ", " inside string values,
+which the compact re-serialisation does not, so both are tried.
+
+Leniency has a price: several different byte strings verify under one signature. So the result
+carries ``signed_body``, the one form the signature covers, and a receiver must parse, deduplicate
+and act on those bytes, never on the received ones (§8.5).
+
+``secret`` may be a sequence of secrets, so a receiver can accept the old and the new one while a
+rotation rolls out; the result says which one matched by its position, never by its value.
 
 The module is framework-neutral: it takes the raw body bytes and anything with an ``items()``
 method that yields header names and values (a ``dict``, ``http.client.HTTPMessage``, Flask,
@@ -32,10 +39,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 import re
 import time
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 __all__ = [
@@ -50,6 +58,7 @@ __all__ = [
     "SignatureMismatch",
     "StaleTimestamp",
     "VerifiedSignature",
+    "check_tolerance",
     "sign",
     "verify_signature",
 ]
@@ -77,11 +86,21 @@ class HeaderSource(Protocol):
 
 @dataclass(frozen=True)
 class VerifiedSignature:
-    """A signature that matched, and which reading of the docs it matched under."""
+    """A signature that matched: under which reading of the docs, with which secret, over which bytes.
+
+    ``secret_index`` is the position of the matching secret in the sequence given to
+    :func:`verify_signature` (0 for a single secret). ``signed_body`` is the body as the signature
+    covers it: the received bytes for ``body_form="raw"``, else the re-formed bytes that matched.
+    Parse and act on ``signed_body``: it is the same for every re-spaced or re-escaped copy of one
+    delivery, and says exactly what myPOS signed. (It is left out of ``repr`` and of equality, which
+    stay what they were before it existed.)
+    """
 
     timestamp: int
     scheme: Scheme
     body_form: BodyForm
+    secret_index: int = 0
+    signed_body: bytes = field(default=b"", repr=False, compare=False)
 
 
 class SignatureError(ValueError):
@@ -110,7 +129,7 @@ class StaleTimestamp(SignatureError):
 
 
 class SignatureMismatch(SignatureError):
-    """No ``v1`` value equals any digest computed with the given secret."""
+    """No ``v1`` value equals any digest computed with the given secret(s)."""
 
 
 @dataclass(frozen=True)
@@ -120,57 +139,96 @@ class _ParsedHeader:
     signatures: tuple[bytes, ...]  # lowercase hex, ASCII
 
 
+@dataclass(frozen=True)
+class _Match:
+    secret_index: int
+    scheme: Scheme
+    body_form: BodyForm
+    signed_body: bytes
+
+
 def verify_signature(
     body: bytes,
     headers: Mapping[str, str] | HeaderSource,
-    secret: str,
+    secret: str | Sequence[str],
     *,
     tolerance: float | None = None,
     now: float | None = None,
 ) -> VerifiedSignature:
     """Check a callback's ``X-myPOS-Signature`` against ``secret`` and report what matched.
 
-    Call it with the raw request body before parsing or acting on it. The header name is
-    matched case-insensitively. Every ``v1`` value in the header is tried (others such as
-    ``v0`` are ignored, as the docs ask); any of them may match. All candidate digests are
-    computed and compared in constant time, so timing does not reveal which one came close.
+    Call it with the raw request body before parsing or acting on it, then parse and act on the
+    result's ``signed_body``. The header name is matched case-insensitively. Every ``v1`` value in
+    the header is tried (others such as ``v0`` are ignored, as the docs ask); any of them may match.
+    All candidate digests are computed and compared in constant time, so timing does not reveal
+    which one came close.
+
+    ``secret`` is the webhook's secret, or a sequence of secrets that are all accepted (the old and
+    the new one during a rotation); ``secret_index`` in the result says which one matched.
 
     ``tolerance`` (seconds) rejects signatures whose ``t`` is further than that from ``now``
     (default: the current time). It is off by default on purpose: myPOS documents no tolerance,
     retries a failed delivery for up to 3 days, and does not say whether ``t`` is regenerated
-    on each retry, so a tolerance could reject genuine retries. Set it if you know better, for
-    example after seeing that retries carry a fresh ``t``. The signature is checked first, so
-    :class:`StaleTimestamp` always means an authentic but old (or replayed) delivery.
+    on each retry (docs/mypos-api.md §7.3, §8.3), so a tolerance could reject genuine retries. Set
+    it if you know better, for example after seeing that retries carry a fresh ``t``. The signature
+    is checked first, so :class:`StaleTimestamp` always means an authentic but old (or replayed)
+    delivery.
 
     Raises :class:`MissingSignatureHeader`, :class:`MalformedSignatureHeader`,
     :class:`SignatureMismatch` or :class:`StaleTimestamp`, all subclasses of
     :class:`SignatureError` (a ``ValueError``). Raises ``TypeError``/``ValueError`` for misuse:
-    a ``str`` body, an empty secret, a negative tolerance.
+    a ``str`` body, a ``bytes`` secret, no secret or an empty one, a tolerance that is not a finite
+    number of seconds of at least 0 (see :func:`check_tolerance`).
     """
     _require_bytes(body)
-    key = _secret_key(secret)
-    if tolerance is not None and tolerance < 0:
-        raise ValueError("tolerance must be a non-negative number of seconds, or None")
+    keys = _secret_keys(secret)
+    tolerance = check_tolerance(tolerance)
 
     header_value = _find_header(headers, SIGNATURE_HEADER)
     if header_value is None:
         raise MissingSignatureHeader(f"the request has no {SIGNATURE_HEADER} header")
     parsed = _parse_header(header_value)
 
-    matched = _match(key, parsed, body)
+    matched = _match(keys, parsed, bytes(body))
     if matched is None:
         raise SignatureMismatch(
             f"{SIGNATURE_HEADER} does not match the body under any supported scheme"
             " (wrong secret, altered body, or an unknown signing scheme)"
         )
-    scheme, body_form = matched
 
     if tolerance is not None:
         current = time.time() if now is None else now
         if abs(current - parsed.timestamp) > tolerance:
             raise StaleTimestamp(parsed.timestamp, current, tolerance)
 
-    return VerifiedSignature(timestamp=parsed.timestamp, scheme=scheme, body_form=body_form)
+    return VerifiedSignature(
+        timestamp=parsed.timestamp,
+        scheme=matched.scheme,
+        body_form=matched.body_form,
+        secret_index=matched.secret_index,
+        signed_body=matched.signed_body,
+    )
+
+
+def check_tolerance(tolerance: float | None) -> float | None:
+    """Return ``tolerance`` if it is None or a finite number of seconds of at least 0; else raise ValueError.
+
+    NaN compares false with everything, so a NaN tolerance would silently accept any timestamp;
+    infinity means the same as None, and a negative window accepts nothing. Each is refused with a
+    one-line message that says what to pass instead.
+    """
+    fix = "give a finite number of seconds (0 or more), or None to turn the timestamp check off"
+    if tolerance is None:
+        return None
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)):
+        raise ValueError(f"tolerance must be a number of seconds, not a {type(tolerance).__name__}: {fix}")
+    if isinstance(tolerance, float) and math.isnan(tolerance):  # an int is always finite (and may be huge)
+        raise ValueError(f"tolerance is NaN: {fix}")
+    if isinstance(tolerance, float) and math.isinf(tolerance):
+        raise ValueError(f"tolerance is infinite: {fix}")
+    if tolerance < 0:
+        raise ValueError(f"tolerance is negative: {fix}")
+    return tolerance
 
 
 def sign(body: bytes, secret: str, *, timestamp: int, scheme: str = "body") -> str:
@@ -201,6 +259,18 @@ def _secret_key(secret: str) -> bytes:
         # An empty key would make every signature forgeable by anyone who guesses that.
         raise ValueError("secret must be a non-empty string")
     return secret.encode("utf-8")
+
+
+def _secret_keys(secret: str | Sequence[str]) -> tuple[bytes, ...]:
+    if isinstance(secret, str):
+        return (_secret_key(secret),)
+    if isinstance(secret, (bytes, bytearray, memoryview)):
+        # Iterating bytes yields numbers; a bytes secret is a caller bug, not a list of secrets.
+        raise TypeError("secret must be a str or a sequence of str, not bytes: decode it first")
+    keys = tuple(_secret_key(item) for item in secret)
+    if not keys:
+        raise ValueError("no secret given: pass the webhook's secret, or a list of the secrets to accept")
+    return keys
 
 
 def _find_header(headers: Mapping[str, str] | HeaderSource, name: str) -> str | None:
@@ -249,21 +319,20 @@ def _parse_v1(value: str) -> bytes:
     return value.lower().encode("ascii")
 
 
-def _match(key: bytes, parsed: _ParsedHeader, body: bytes) -> tuple[Scheme, BodyForm] | None:
+def _match(keys: tuple[bytes, ...], parsed: _ParsedHeader, body: bytes) -> _Match | None:
     # Compute and compare everything before choosing, so the time taken does not depend on
-    # which candidate (if any) matched or how close a forged value came.
-    outcomes: list[tuple[Scheme, BodyForm, bool]] = []
-    for body_form, message in _candidate_bodies(bytes(body)).items():
-        for scheme in SCHEMES:
-            digest = _digest(key, _signed_message(scheme, parsed.timestamp_text, message))
-            matched = False
-            for received in parsed.signatures:
-                matched |= hmac.compare_digest(digest, received)
-            outcomes.append((scheme, body_form, matched))
-    for scheme, body_form, matched in outcomes:
-        if matched:
-            return scheme, body_form
-    return None
+    # which candidate (if any) matched, how close a forged value came, or which secret it was.
+    candidates = _candidate_bodies(body)
+    outcomes: list[tuple[_Match, bool]] = []
+    for secret_index, key in enumerate(keys):
+        for body_form, message in candidates.items():
+            for scheme in SCHEMES:
+                digest = _digest(key, _signed_message(scheme, parsed.timestamp_text, message))
+                matched = False
+                for received in parsed.signatures:
+                    matched |= hmac.compare_digest(digest, received)
+                outcomes.append((_Match(secret_index, scheme, body_form, message), matched))
+    return next((candidate for candidate, matched in outcomes if matched), None)
 
 
 def _candidate_bodies(body: bytes) -> dict[BodyForm, bytes]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import logging
+import math
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -85,12 +88,12 @@ def test_repeated_delivery_is_acknowledged_and_counted_as_duplicate(receiver: Re
     assert (len(receiver.accepted), len(receiver.duplicates)) == (1, 1)
 
 
-def test_payload_without_id_is_deduplicated_by_event_and_body_hash(receiver: Receiver) -> None:
+def test_payload_without_id_is_deduplicated_by_a_hash_of_the_signed_body(receiver: Receiver) -> None:
     body = b'{"amount":3}'
     post(receiver.url, body, signed_headers(body))
     post(receiver.url, body, signed_headers(body))
     [duplicate] = receiver.duplicates
-    assert duplicate.idempotency_key.startswith("sha256:")
+    assert duplicate.idempotency_key == "sha256:" + hashlib.sha256(body).hexdigest()
 
 
 def test_forged_delivery_is_refused_with_401_and_recorded(receiver: Receiver) -> None:
@@ -126,10 +129,11 @@ def test_rejection_logs_the_failure_type_but_never_the_secret(
     assert SECRET not in caplog.text
 
 
-def test_same_payload_id_under_another_event_is_not_a_duplicate(receiver: Receiver) -> None:
+def test_same_payload_id_under_another_signed_event_is_not_a_duplicate(receiver: Receiver) -> None:
+    # If `id` names the payment rather than the event, a reversal must not pass for a repeat.
+    reversal = BODY.replace(b"pos.payment.completed", b"pos.payment.reversed")
     post(receiver.url, BODY, signed_headers())
-    reversal = {**signed_headers(), EVENT_HEADER: "pos.payment.reversed"}
-    post(receiver.url, BODY, reversal)
+    post(receiver.url, reversal, {**signed_headers(reversal), EVENT_HEADER: "pos.payment.reversed"})
     assert (len(receiver.accepted), len(receiver.duplicates)) == (2, 0)
 
 
@@ -144,9 +148,9 @@ def test_secret_file_is_reread_so_replacing_it_rotates_the_secret(tmp_path: Path
     secret_file = tmp_path / "secret"
     secret_file.write_text("first\n", encoding="utf-8")
     arguments = receiver_module.parse_args(["--secret-file", str(secret_file)])
-    secret = receiver_module.secret_from_args(arguments)
+    secrets = receiver_module.secret_from_args(arguments)
     secret_file.write_text("second\n", encoding="utf-8")
-    assert secret() == "second"
+    assert secrets() == ("second",)
 
 
 def test_command_line_reads_the_secret_from_the_environment_and_announces_its_url() -> None:
@@ -194,3 +198,284 @@ def test_starting_twice_serves_once_and_stops_cleanly():
     server.stop()
 
     assert not any(t.name == "mypos-receiver" and t.is_alive() for t in threading.enumerate())
+
+
+def start_command_line(*arguments: str, environment: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str]:
+    """The receiver as a merchant runs it; returns the process and the URL from its ready line."""
+    process = subprocess.Popen(
+        [sys.executable, str(RECEIVER_PATH), "--port", "0", *arguments],
+        env={**os.environ, **(environment or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline().strip()
+    assert line.startswith("receiver listening on "), line
+    return process, line.rsplit(" ", 1)[1]
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    process.terminate()
+    process.wait(timeout=5)
+
+
+def raw_post(url: str, head: bytes, body: bytes) -> bytes:
+    """A POST written byte for byte, for header shapes urllib refuses to send (folded lines)."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as connection:
+        connection.sendall(head + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
+        answer = b""
+        while chunk := connection.recv(4096):
+            answer += chunk
+    return answer
+
+
+def messages(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [record.getMessage() for record in caplog.records if record.name.startswith("mypos.receiver")]
+
+
+# ---- replays: the duplicate key comes from signed data only -----------------------------------------
+
+
+@pytest.mark.parametrize("claimed", ["pos.payment.completed ", "pos.payment.reversed", ""])
+def test_a_replay_under_another_event_header_is_still_a_duplicate(receiver: Receiver, claimed: str) -> None:
+    post(receiver.url, BODY, signed_headers())
+    assert post(receiver.url, BODY, {**signed_headers(), EVENT_HEADER: claimed}) == 200
+    assert (len(receiver.accepted), len(receiver.duplicates)) == (1, 1)
+
+
+def test_the_event_of_a_delivery_is_read_from_the_signed_body_not_the_header(receiver: Receiver) -> None:
+    post(receiver.url, BODY, {**signed_headers(), EVENT_HEADER: "pos.payment.reversed"})
+    assert receiver.accepted[0].event == "pos.payment.completed"
+
+
+def test_a_body_that_names_no_event_gives_a_delivery_without_one(receiver: Receiver) -> None:
+    body = b'{"id":"evt_7","amount":1}'
+    post(receiver.url, body, signed_headers(body))
+    assert receiver.accepted[0].event is None
+
+
+def test_a_respaced_replay_of_a_payload_without_id_is_a_duplicate(receiver: Receiver) -> None:
+    signed = b'{"amount":3,"currency":"EUR"}'
+    header = signed_headers(signed)
+    post(receiver.url, signed, header)
+    assert post(receiver.url, b'{"amount": 3, "currency": "EUR"}', header) == 200
+    assert (len(receiver.accepted), len(receiver.duplicates)) == (1, 1)
+
+
+def test_a_reescaped_replay_of_a_payload_without_id_is_a_duplicate(receiver: Receiver) -> None:
+    signed = b'{"merchant":"Cafe","amount":3}'
+    header = signed_headers(signed)
+    post(receiver.url, signed, header)
+    post(receiver.url, b'{"merchant":"\\u0043afe","amount":3}', header)  # verifies as the compact form
+    assert (len(receiver.accepted), len(receiver.duplicates)) == (1, 1)
+
+
+def test_the_payload_acted_on_is_the_signed_form_not_the_received_bytes(receiver: Receiver) -> None:
+    # Signed compact, received re-spaced: stripping ", " makes both verify, but only "a,b" was signed.
+    signed = b'{"id":"evt_5","note":"a,b"}'
+    post(receiver.url, b'{"id": "evt_5", "note": "a, b"}', signed_headers(signed))
+    assert receiver.accepted[0].payload == {"id": "evt_5", "note": "a,b"}
+    assert receiver.accepted[0].body_form == "whitespace-stripped"
+
+
+# ---- the log: one line per event, whatever the sender puts in headers or ids -------------------------
+
+
+def test_a_folded_event_header_cannot_add_lines_to_the_log(
+    receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    head = (
+        b"POST / HTTP/1.1\r\nHost: receiver\r\nContent-Type: application/json\r\n"
+        + f"{SIGNATURE_HEADER}: {sign(BODY, SECRET, timestamp=TIMESTAMP)}\r\n".encode()
+        + f"{EVENT_HEADER}: pos.payment.completed\r\n 2026-01-01 INFO accepted forged\r\n".encode()
+    )
+    with caplog.at_level(logging.DEBUG, logger="mypos.receiver"):
+        first = raw_post(receiver.url, head, BODY)
+        raw_post(receiver.url, head, BODY)  # the duplicate line too
+    assert first.startswith(b"HTTP/1.0 200") or first.startswith(b"HTTP/1.1 200")
+    logged = messages(caplog)
+    assert len(logged) >= 2 and not any("\n" in line or "\r" in line for line in logged)
+
+
+def test_a_line_break_in_a_signed_id_cannot_add_lines_to_the_log(
+    receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = b'{"id":"evt_8\\nINFO accepted forged","event":"pos.payment.completed"}'
+    with caplog.at_level(logging.INFO, logger="mypos.receiver"):
+        post(receiver.url, body, signed_headers(body))
+    assert receiver.accepted and not any("\n" in line for line in messages(caplog))
+
+
+def test_control_characters_in_the_request_line_are_escaped_in_the_log(
+    receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG, logger="mypos.receiver"):
+        raw_post(receiver.url, b"POST /\x1b[2J HTTP/1.1\r\nHost: receiver\r\n", b"{}")
+    logged = messages(caplog)
+    assert logged and not any("\x1b" in line for line in logged)
+
+
+# ---- the timestamp tolerance: a real number of seconds, or off ----------------------------------------
+
+
+@pytest.mark.parametrize("tolerance", [math.nan, math.inf, -1.0])
+def test_the_receiver_refuses_a_meaningless_tolerance_before_listening(tolerance: float) -> None:
+    with pytest.raises(ValueError, match="tolerance"):
+        receiver_module.ReceiverServer(SECRET, tolerance=tolerance)
+
+
+@pytest.mark.parametrize("text", ["nan", "inf", "-infinity", "-5", "1e400", "soon"])
+def test_command_line_refuses_a_meaningless_tolerance_with_one_line(text: str) -> None:
+    done = subprocess.run(
+        [sys.executable, str(RECEIVER_PATH), "--port", "0", f"--tolerance={text}"],
+        env={**os.environ, "MYPOS_WEBHOOK_SECRET": SECRET},
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    [line] = done.stderr.splitlines()
+    assert "--tolerance" in line and "omit" in line
+
+
+def test_command_line_accepts_a_finite_tolerance() -> None:
+    process, url = start_command_line("--tolerance", "300", environment={"MYPOS_WEBHOOK_SECRET": SECRET})
+    try:
+        stale = post(url, BODY, signed_headers())  # signed in 2023: far outside 300 s
+    finally:
+        stop(process)
+    assert stale == 401
+
+
+# ---- several secrets: a rotation never refuses a genuine callback --------------------------------------
+
+OLD, NEW = "whsec_rotation_old_0001", "whsec_rotation_new_0002"
+
+
+def test_every_listed_secret_is_accepted_and_the_matching_one_recorded() -> None:
+    with receiver_module.ReceiverServer([OLD, NEW]) as receiver:
+        signed_old = post(receiver.url, BODY, signed_headers(secret=OLD))
+        other = BODY.replace(b"evt_100", b"evt_101")
+        signed_new = post(receiver.url, other, signed_headers(other, secret=NEW))
+        indexes = [d.secret_index for d in receiver.accepted]
+    assert (signed_old, signed_new, indexes) == (200, 200, [0, 1])
+
+
+def test_a_secret_dropped_while_running_is_refused_and_the_kept_one_accepted() -> None:
+    with receiver_module.ReceiverServer([OLD, NEW]) as receiver:
+        receiver.secret = [NEW]
+        old = post(receiver.url, BODY, signed_headers(secret=OLD))
+        new = post(receiver.url, BODY, signed_headers(secret=NEW))
+    assert (old, new) == (401, 200)
+
+
+def test_a_callable_source_may_return_several_secrets() -> None:
+    with receiver_module.ReceiverServer(lambda: (OLD, NEW)) as receiver:
+        assert post(receiver.url, BODY, signed_headers(secret=NEW)) == 200
+
+
+def test_the_log_names_the_matching_secret_by_position_never_by_value(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="mypos.receiver"), receiver_module.ReceiverServer([OLD, NEW]) as r:
+        post(r.url, BODY, signed_headers(secret=NEW))
+    assert any("secret #2 of 2" in line for line in messages(caplog))
+    assert OLD not in caplog.text and NEW not in caplog.text
+
+
+@pytest.mark.parametrize("secrets", [[], [NEW, ""], ""])
+def test_no_secret_or_an_empty_one_is_refused_before_listening(secrets: list[str] | str) -> None:
+    with pytest.raises(ValueError):
+        receiver_module.ReceiverServer(secrets)
+
+
+def test_secret_file_may_list_several_secrets_one_per_line(tmp_path: Path) -> None:
+    secret_file = tmp_path / "secrets"
+    secret_file.write_text(f"{OLD}\r\n\n{NEW}\n", encoding="utf-8")
+    arguments = receiver_module.parse_args(["--secret-file", str(secret_file)])
+    assert receiver_module.secret_from_args(arguments)() == (OLD, NEW)
+
+
+def test_a_secret_file_keeps_spaces_inside_a_line(tmp_path: Path) -> None:
+    secret_file = tmp_path / "secret"
+    secret_file.write_text("with inner space \n", encoding="utf-8")
+    arguments = receiver_module.parse_args(["--secret-file", str(secret_file)])
+    assert receiver_module.secret_from_args(arguments)() == ("with inner space ",)
+
+
+def test_secret_env_and_secret_file_may_each_be_repeated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOOK_SECRET_A", "a-secret")
+    monkeypatch.setenv("HOOK_SECRET_B", "b-secret")
+    (tmp_path / "c").write_text("c-secret\n", encoding="utf-8")
+    (tmp_path / "d").write_text("d-secret\n", encoding="utf-8")
+    arguments = receiver_module.parse_args(
+        ["--secret-env", "HOOK_SECRET_A", "--secret-env", "HOOK_SECRET_B"]
+        + ["--secret-file", str(tmp_path / "c"), "--secret-file", str(tmp_path / "d")]
+    )
+    secrets = receiver_module.secret_from_args(arguments)
+    assert secrets() == ("a-secret", "b-secret", "c-secret", "d-secret")
+
+
+def test_a_single_secret_in_the_default_variable_is_used_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MYPOS_WEBHOOK_SECRET", "one,secret with a comma")
+    arguments = receiver_module.parse_args([])
+    assert receiver_module.secret_from_args(arguments) == "one,secret with a comma"
+
+
+def test_a_named_variable_that_is_unset_stops_start_up_with_one_line_naming_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("HOOK_SECRET_MISSING", raising=False)
+    arguments = receiver_module.parse_args(["--secret-env", "HOOK_SECRET_MISSING"])
+    with pytest.raises(SystemExit) as stopped:
+        receiver_module.secret_from_args(arguments)
+    assert "$HOOK_SECRET_MISSING" in str(stopped.value) and "\n" not in str(stopped.value)
+
+
+def test_a_secret_file_without_a_secret_stops_start_up(tmp_path: Path) -> None:
+    (tmp_path / "blank").write_text("\n  \n", encoding="utf-8")
+    arguments = receiver_module.parse_args(["--secret-file", str(tmp_path / "blank")])
+    with pytest.raises(SystemExit, match="blank"):
+        receiver_module.secret_from_args(arguments)
+
+
+def test_command_line_rotation_accepts_both_secrets_then_refuses_the_dropped_one(tmp_path: Path) -> None:
+    secret_file = tmp_path / "webhook-secrets"
+    secret_file.write_text(f"{OLD}\n{NEW}\n", encoding="utf-8")
+    process, url = start_command_line("--secret-file", str(secret_file))
+    try:
+        during = [post(url, BODY, signed_headers(secret=OLD)), post(url, BODY, signed_headers(secret=NEW))]
+        secret_file.write_text(f"{NEW}\n", encoding="utf-8")  # the old secret dropped, no restart
+        after = [post(url, BODY, signed_headers(secret=OLD)), post(url, BODY, signed_headers(secret=NEW))]
+    finally:
+        stop(process)
+    assert (during, after) == ([200, 200], [401, 200])
+
+
+def test_command_line_accepts_a_secret_from_each_named_variable() -> None:
+    process, url = start_command_line(
+        "--secret-env", "HOOK_OLD", "--secret-env", "HOOK_NEW", environment={"HOOK_OLD": OLD, "HOOK_NEW": NEW}
+    )
+    try:
+        answers = [post(url, BODY, signed_headers(secret=OLD)), post(url, BODY, signed_headers(secret=NEW))]
+    finally:
+        stop(process)
+    assert answers == [200, 200]
+
+
+def test_command_line_reports_a_port_in_use_with_one_line() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        done = subprocess.run(
+            [sys.executable, str(RECEIVER_PATH), "--port", port],
+            env={**os.environ, "MYPOS_WEBHOOK_SECRET": SECRET},
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    assert done.returncode == 1
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"receiver: cannot listen on 127.0.0.1:{port}")

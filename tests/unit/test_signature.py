@@ -22,6 +22,7 @@ from mypos_provider.signature import (
     SignatureMismatch,
     StaleTimestamp,
     VerifiedSignature,
+    check_tolerance,
     sign,
     verify_signature,
 )
@@ -270,3 +271,140 @@ def test_error_messages_contain_neither_the_secret_nor_the_expected_digest(
     assert SECRET not in message
     assert VECTOR_BODY_HEX not in message
     assert expected_digest_for_empty_object not in message
+
+
+# ---- timestamp tolerance: only a real number of seconds, or None ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tolerance", "named"),
+    [
+        pytest.param(float("nan"), "NaN", id="nan"),
+        pytest.param(float("inf"), "infinite", id="inf"),
+        pytest.param(-1.0, "negative", id="negative"),
+        pytest.param(-(10**400), "negative", id="huge-negative-int"),
+        pytest.param(True, "bool", id="bool"),
+    ],
+)
+def test_meaningless_tolerance_is_refused_with_one_line_naming_it(tolerance: float, named: str) -> None:
+    with pytest.raises(ValueError) as raised:
+        verify_signature(VECTOR_BODY, signature_headers(VECTOR_BODY_HEX), SECRET, tolerance=tolerance)
+    message = str(raised.value)
+    assert not isinstance(raised.value, SignatureError)
+    assert "tolerance" in message and named in message and "None" in message
+    assert "\n" not in message
+
+
+def test_nan_tolerance_never_lets_a_stale_signature_through() -> None:
+    # NaN compares false with everything, so a lenient check would silently turn the tolerance off.
+    with pytest.raises(ValueError):
+        verify_signature(
+            VECTOR_BODY, signature_headers(VECTOR_BODY_HEX), SECRET, tolerance=float("nan"), now=TIMESTAMP + 10**6
+        )
+
+
+def test_zero_tolerance_accepts_a_signature_made_this_second() -> None:
+    result = verify_signature(VECTOR_BODY, signature_headers(VECTOR_BODY_HEX), SECRET, tolerance=0, now=TIMESTAMP)
+    assert result.timestamp == TIMESTAMP
+
+
+@pytest.mark.parametrize("tolerance", [None, 0, 300, 2.5, 10**400])
+def test_check_tolerance_returns_a_meaningful_tolerance_unchanged(tolerance: float | None) -> None:
+    assert check_tolerance(tolerance) == tolerance
+
+
+# ---- the bytes that were signed ---------------------------------------------------------------------
+
+
+def test_signed_body_of_a_raw_match_is_the_received_bytes() -> None:
+    result = verify_signature(VECTOR_BODY, signature_headers(VECTOR_BODY_HEX), SECRET)
+    assert result.signed_body == VECTOR_BODY
+
+
+def test_signed_body_of_a_whitespace_stripped_match_is_the_stripped_bytes() -> None:
+    result = verify_signature(QUIRK_SENT, signature_headers(QUIRK_COMPACT_HEX), SECRET)
+    assert result.signed_body == b'{"id":"evt_2","event":"pos.payment.completed","amount":10}'
+
+
+def test_signed_body_of_a_compact_match_is_the_compact_serialisation() -> None:
+    result = verify_signature(COMMA_SENT, signature_headers(COMMA_COMPACT_HEX), SECRET)
+    assert result.signed_body == b'{"id":"evt_3","description":"Coffee, large"}'
+
+
+def test_signed_body_of_a_compact_unicode_match_keeps_the_utf8_characters() -> None:
+    result = verify_signature(UNICODE_SENT, signature_headers(UNICODE_COMPACT_HEX), SECRET)
+    assert result.signed_body == '{"id":"evt_4","merchant":"Café, Sofia"}'.encode()
+
+
+def test_a_respaced_copy_verifies_with_the_same_signed_body_as_the_original() -> None:
+    original = b'{"amount":3,"currency":"EUR"}'
+    header = {SIGNATURE_HEADER: sign(original, SECRET, timestamp=TIMESTAMP)}
+    respaced = b'{"amount": 3, "currency": "EUR"}'
+    assert (
+        verify_signature(respaced, header, SECRET).signed_body == verify_signature(original, header, SECRET).signed_body
+    )
+
+
+def test_signed_body_of_a_variant_b_match_excludes_the_timestamp() -> None:
+    header = {SIGNATURE_HEADER: sign(VECTOR_BODY, SECRET, timestamp=TIMESTAMP, scheme="t.body")}
+    assert verify_signature(VECTOR_BODY, header, SECRET).signed_body == VECTOR_BODY
+
+
+def test_signed_body_is_left_out_of_the_repr() -> None:
+    result = verify_signature(VECTOR_BODY, signature_headers(VECTOR_BODY_HEX), SECRET)
+    assert "evt_1" not in repr(result)
+
+
+# ---- several secrets (rotation) ---------------------------------------------------------------------
+
+OLD_SECRET, NEW_SECRET = "whsec_old_1111", "whsec_new_2222"
+
+
+def test_a_single_secret_is_reported_as_index_zero() -> None:
+    assert verify_signature(VECTOR_BODY, signature_headers(VECTOR_BODY_HEX), SECRET).secret_index == 0
+
+
+@pytest.mark.parametrize(("signing_secret", "index"), [(OLD_SECRET, 0), (NEW_SECRET, 1)])
+def test_any_of_several_secrets_verifies_and_its_position_is_reported(signing_secret: str, index: int) -> None:
+    header = {SIGNATURE_HEADER: sign(VECTOR_BODY, signing_secret, timestamp=TIMESTAMP)}
+    result = verify_signature(VECTOR_BODY, header, [OLD_SECRET, NEW_SECRET])
+    assert (result.secret_index, result.scheme, result.body_form) == (index, "body", "raw")
+
+
+def test_a_tuple_of_secrets_is_accepted_like_a_list() -> None:
+    header = {SIGNATURE_HEADER: sign(VECTOR_BODY, NEW_SECRET, timestamp=TIMESTAMP)}
+    assert verify_signature(VECTOR_BODY, header, (OLD_SECRET, NEW_SECRET)).secret_index == 1
+
+
+def test_a_secret_dropped_from_the_list_no_longer_verifies() -> None:
+    header = {SIGNATURE_HEADER: sign(VECTOR_BODY, OLD_SECRET, timestamp=TIMESTAMP)}
+    with pytest.raises(SignatureMismatch):
+        verify_signature(VECTOR_BODY, header, [NEW_SECRET])
+
+
+def test_a_mismatch_under_several_secrets_names_none_of_them() -> None:
+    with pytest.raises(SignatureMismatch) as raised:
+        verify_signature(VECTOR_BODY, signature_headers(VECTOR_BODY_HEX), [OLD_SECRET, NEW_SECRET])
+    assert OLD_SECRET not in str(raised.value) and NEW_SECRET not in str(raised.value)
+
+
+def test_the_result_holds_no_secret() -> None:
+    header = {SIGNATURE_HEADER: sign(VECTOR_BODY, NEW_SECRET, timestamp=TIMESTAMP)}
+    result = verify_signature(VECTOR_BODY, header, [OLD_SECRET, NEW_SECRET])
+    assert NEW_SECRET not in repr(result) and NEW_SECRET.encode() not in result.signed_body
+
+
+@pytest.mark.parametrize(
+    "secrets",
+    [pytest.param([], id="empty-list"), pytest.param([NEW_SECRET, ""], id="an-empty-secret")],
+)
+def test_no_secret_or_an_empty_one_in_the_list_is_refused(secrets: list[str]) -> None:
+    with pytest.raises(ValueError) as raised:
+        verify_signature(VECTOR_BODY, signature_headers(VECTOR_BODY_HEX), secrets)
+    assert not isinstance(raised.value, SignatureError)
+
+
+def test_a_bytes_secret_is_refused_rather_than_read_as_a_list_of_numbers() -> None:
+    secret: Any = SECRET.encode()  # Any: the point is to bypass the type hint
+    with pytest.raises(TypeError):
+        verify_signature(VECTOR_BODY, signature_headers(VECTOR_BODY_HEX), secret)
