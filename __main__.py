@@ -19,18 +19,25 @@ def declare(spec: WebhookSpec) -> tuple[Webhook, dict[str, Subscription]]:
         secret=pulumi.Output.secret(spec.secret) if spec.secret is not None else None,
         is_active=spec.active,
         adopt_id=spec.adopt_id,
+        opts=renamed_from(spec.aliases),
     )
     subscriptions = {
         event.event: Subscription(
-            f"{spec.name}-{event.event}",
+            spec.subscription_name(event),
             webhook_id=hook.id,
             event=event.event,
             terminal_ids=event.terminal_ids,
             adopt_id=event.adopt_id,
+            opts=renamed_from([spec.subscription_name(event, alias) for alias in spec.aliases]),
         )
         for event in spec.events
     }
     return hook, subscriptions
+
+
+def renamed_from(names: list[str] | tuple[str, ...]) -> pulumi.ResourceOptions | None:
+    """Earlier names as Pulumi aliases: the engine then sees a rename, not a delete and a create."""
+    return pulumi.ResourceOptions(aliases=[pulumi.Alias(name=name) for name in names]) if names else None
 
 
 declared = {spec.name: declare(spec) for spec in load_webhook_specs()}

@@ -31,10 +31,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from harness.emulator import EmulatorControl, route_of  # noqa: E402
-from harness.engine import Deployment, new_deployment  # noqa: E402
 from raw_floor import FloorClient, replay  # noqa: E402
 
+from harness.emulator import EmulatorControl, route_of  # noqa: E402
+from harness.engine import Deployment, new_deployment  # noqa: E402
 from mypos_provider.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET  # noqa: E402
 
 FLOOR_ID, FLOOR_SECRET = "FLOORCLIENT0000000000001", "FLOORSECRET" + "0" * 37

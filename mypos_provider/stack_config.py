@@ -3,6 +3,7 @@
     config:
       mypos:webhooks:
         - name: orders                                  # Pulumi resource name, unique in the stack
+          aliases: [shop-orders]                        # optional: names it had before (a rename is no change)
           payloadUrl: https://shop.example.com/mypos/callback
           secret:                                       # optional; omit to have one generated
             secure: v1:...                              #   (set with `pulumi config set --secret --path ...`)
@@ -28,7 +29,7 @@ from typing import Any
 
 CONFIG_KEY = "mypos:webhooks"
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
-WEBHOOK_KEYS = {"name", "payloadUrl", "secret", "active", "adoptId", "events"}
+WEBHOOK_KEYS = {"name", "aliases", "payloadUrl", "secret", "active", "adoptId", "events"}
 EVENT_KEYS = {"event", "terminalIds", "adoptId"}
 
 
@@ -51,6 +52,10 @@ class WebhookSpec:
     active: bool = True
     adopt_id: str | None = None
     events: tuple[EventSpec, ...] = ()
+    aliases: tuple[str, ...] = ()  # earlier names of this webhook: renaming it then changes nothing
+
+    def subscription_name(self, event: EventSpec, webhook_name: str | None = None) -> str:
+        return f"{webhook_name or self.name}-{event.event}"
 
 
 def parse_webhook_specs(raw: Any) -> list[WebhookSpec]:
@@ -65,6 +70,7 @@ def parse_webhook_specs(raw: Any) -> list[WebhookSpec]:
         raise StackConfigError(f"{CONFIG_KEY} must be a list of webhooks (YAML items starting with '- name: ...')")
     specs = [_webhook(item, index) for index, item in enumerate(raw)]
     _reject_duplicates([s.name for s in specs], "webhook name", CONFIG_KEY)
+    _reject_duplicates([n for s in specs for n in (s.name, *s.aliases)], "webhook name or alias", CONFIG_KEY)
     return specs
 
 
@@ -74,6 +80,12 @@ def _webhook(item: Any, index: int) -> WebhookSpec:
         raise StackConfigError(f"{where} must be a mapping with name, payloadUrl and events")
     _reject_unknown(item, WEBHOOK_KEYS, where)
     name = item.get("name")
+    if name is None and set(item) <= {"secret"}:
+        raise StackConfigError(
+            f"{where} holds only a secret: `pulumi config set --path '{where}.secret' ...` replaced the whole "
+            f"list because {CONFIG_KEY} was stored as one JSON string; restore the stack file (e.g. from git), "
+            "then set the secret again"
+        )
     if not isinstance(name, str) or not NAME.match(name):
         raise StackConfigError(
             f"{where}.name must be a short name of letters, digits, '-', '_' or '.', e.g. orders (got {name!r})"
@@ -96,7 +108,18 @@ def _webhook(item: Any, index: int) -> WebhookSpec:
         raise StackConfigError(f"{where}.events must be a list of event names or {{event, terminalIds}} items")
     specs = tuple(_event(e, f"{where}.events[{i}]") for i, e in enumerate(events))
     _reject_duplicates([e.event for e in specs], "event", f"{where}.events")
-    return WebhookSpec(name, payload_url, secret, active, _optional_str(item, "adoptId", where), specs)
+    aliases = _aliases(item.get("aliases"), name, where)
+    return WebhookSpec(name, payload_url, secret, active, _optional_str(item, "adoptId", where), specs, aliases)
+
+
+def _aliases(raw: Any, name: str, where: str) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(a, str) and NAME.match(a) for a in raw):
+        raise StackConfigError(f"{where}.aliases must be a list of earlier names, e.g. [shop-orders]")
+    if name in raw:
+        raise StackConfigError(f"{where}.aliases lists the webhook's own name {name}: list only earlier names")
+    return tuple(raw)
 
 
 def _event(item: Any, where: str) -> EventSpec:

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from harness.accounts import Account, random_credentials
 from harness.emulator import EmulatorControl
 from harness.engine import Deployment, new_deployment
 from harness.outofband import OutOfBand
-
 from mypos_provider.emulator import Emulator
 
 

@@ -1,6 +1,6 @@
 """Typed models of the myPOS Webhook API objects.
 
-Parsing is tolerant of what `mypos-api.md` leaves open: single objects may come wrapped
+Parsing is tolerant of what the API leaves open (docs/mypos-api.md §3.3, §3.5): single objects may come wrapped
 (`{"webhook": {...}}`) or bare, and `created_on` may be an HTTP date string or a UNIX timestamp.
 """
 

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 
 from ..client import Event, MyPOSClient, MyPOSError
+from . import reconcile
 from .account import AccountView
 from .values import Reporter
 
@@ -87,6 +88,13 @@ class DeploymentContext:
 
     def server_now(self) -> float:
         return self.client.server_clock.now()
+
+    def not_before(self) -> int:
+        """The stamp for a create about to be planned: no object it makes can carry an earlier `created_on`.
+
+        The server's clock is known once a request has been answered (its Date header); before that, ours
+        is used and the margin covers the difference only if the clocks agree to the second."""
+        return int(reconcile.attempt_started(self.server_now()))
 
     def excluded(self) -> Callable[[str], bool]:
         """For look-ups: objects another resource of this deployment already holds are never taken."""

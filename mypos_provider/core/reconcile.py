@@ -14,7 +14,8 @@ declared secret may be shared. The callers:
 * a create that failed ambiguously looks for what it may have made (`attempt_look_up`);
 * a subscription create first adopts an identical live subscription of the same webhook
   (`identical_subscription`): a webhook belongs to one stack, so its subscriptions do too;
-* `python -m mypos_provider recover` pairs a killed run's pending creates with what it left (`plan_recovery`).
+* `python -m mypos_provider recover` pairs a killed run's pending creates with what it left (`plan_recovery`),
+  each bounded by the moment its check() ran (`values.NOT_BEFORE`, recorded before the create was sent).
 """
 
 from __future__ import annotations
@@ -113,6 +114,7 @@ class PendingCreate:
 
     name: str
     key: Key
+    not_before: float | None  # None: state written before the stamp existed, so nothing can be proven
     secret_generated: bool = False  # webhooks: the provider generated the secret (unique to this create)
 
     @property
@@ -121,22 +123,27 @@ class PendingCreate:
 
 
 @dataclass(frozen=True)
-class Removal:
+class Made:
+    """An object the killed run made for a pending create."""
+
     pending: PendingCreate
     obj: Webhook | Subscription
 
 
 @dataclass(frozen=True)
 class Ambiguity:
-    """More live objects match than the run could have made: a person must choose."""
+    """More live objects match than the run could have made, or nothing proves when they appeared:
+    a person must choose."""
 
     pending: tuple[PendingCreate, ...]
     candidates: tuple[Webhook | Subscription, ...]
+    reason: str
 
 
 @dataclass
 class RecoveryPlan:
-    removals: list[Removal] = field(default_factory=list)
+    made: list[Made] = field(default_factory=list)
+    never_made: list[PendingCreate] = field(default_factory=list)
     ambiguities: list[Ambiguity] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -146,25 +153,44 @@ def plan_recovery(
     live: Iterable[Webhook | Subscription],
     *,
     recorded: set[str],
-    since: float | None,
 ) -> RecoveryPlan:
-    """What a killed run made and never recorded: for each group of identical pending creates, the unrecorded
-    objects matching them that appeared since the run began, if there are no more of them than creates."""
-    candidates = [o for o in live if o.id not in recorded and created_since(o, since)]
+    """What a killed run made and never recorded.
+
+    For each group of identical pending creates: the unrecorded live objects matching them that appeared
+    after the earliest of their checks, provided there are no more of them than creates."""
+    unrecorded = [o for o in live if o.id not in recorded]
     plan = RecoveryPlan()
     groups: dict[Key, list[PendingCreate]] = {}
     for create in pending:
         groups.setdefault(create.key, []).append(create)
     for key, creates in groups.items():
-        found = [o for o in candidates if matches(key, o)]
-        if len(found) > len(creates):
-            plan.ambiguities.append(Ambiguity(tuple(creates), tuple(found)))
-            continue
-        plan.removals += [Removal(create, obj) for create, obj in zip(creates, found, strict=False)]
-        plan.warnings += [
-            f"{create.name}: webhook {obj.id} matched on a declared secret, which another stack could share; "
-            "it appeared after the killed run began"
-            for create, obj in zip(creates, found, strict=False)
-            if isinstance(obj, Webhook) and not create.secret_generated
-        ]
+        stamps = [c.not_before for c in creates]
+        since = None if None in stamps else min(s for s in stamps if s is not None)
+        lookalikes = [o for o in unrecorded if matches(key, o)]
+        found = [o for o in lookalikes if since is not None and created_since(o, since)]
+        if since is None and lookalikes:
+            plan.ambiguities.append(
+                Ambiguity(
+                    tuple(creates),
+                    tuple(lookalikes),
+                    "the state does not say when the killed run began, so nothing proves which of them it made",
+                )
+            )
+        elif len(found) > len(creates):
+            plan.ambiguities.append(
+                Ambiguity(
+                    tuple(creates),
+                    tuple(found),
+                    f"{len(found)} match, but the killed run sent {len(creates)} create(s)",
+                )
+            )
+        else:
+            plan.made += [Made(create, obj) for create, obj in zip(creates, found, strict=False)]
+            plan.never_made += creates[len(found) :]
+            plan.warnings += [
+                f"{create.name}: webhook {obj.id} matched on a declared secret, which another stack could share; "
+                "it appeared after the killed run began"
+                for create, obj in zip(creates, found, strict=False)
+                if isinstance(obj, Webhook) and not create.secret_generated
+            ]
     return plan

@@ -16,10 +16,10 @@ from typing import Any
 from ..client import Event, NotFoundError, Subscription
 from . import reconcile, validation
 from .context import DeploymentContext
-from .values import Changes, Checked, Created, ObjectGone, Problem, Read, RuleError, is_unknown
+from .values import NOT_BEFORE, Changes, Checked, Created, ObjectGone, Problem, Read, RuleError, is_unknown
 
 KIND = "subscription"
-INPUTS = ("webhook_id", "event", "terminal_ids", "adopt_id")
+INPUTS = ("webhook_id", "event", "terminal_ids", "adopt_id", NOT_BEFORE)
 REPLACING = ("webhook_id", "event")
 
 
@@ -32,6 +32,8 @@ class SubscriptionRules:
 
     def check(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> Checked:
         inputs = {name: news.get(name) for name in INPUTS}
+        replacing = not olds or any(olds.get(name) != inputs[name] for name in REPLACING)
+        inputs[NOT_BEFORE] = self._context.not_before() if replacing else olds.get(NOT_BEFORE)
         problems = validation.problems_of(
             inputs,
             {
@@ -74,8 +76,16 @@ class SubscriptionRules:
         self._context.account.remember_subscription(subscription)
         return Created(subscription.id, outputs(subscription, inputs, event))
 
-    def read(self, subscription_id: str, recorded: Mapping[str, Any]) -> Read | None:
+    def read(self, subscription_id: str, recorded: Mapping[str, Any], *, lookup: bool = False) -> Read | None:
+        """The live subscription as the state should record it; None (with a warning) when it is gone.
+
+        `lookup`: a program reads an existing subscription (`Subscription.get`); a missing one is an error."""
         subscription = self._context.account.subscription(subscription_id)
+        if subscription is None and lookup:
+            raise RuleError(
+                f"subscription {subscription_id}: this account has no such subscription; list "
+                "existing ones with `python -m mypos_provider list`"
+            )
         if subscription is None:
             self._context.reporter.warn(
                 f"subscription {subscription_id} (webhook {recorded.get('webhook_id')}, event "
@@ -92,8 +102,9 @@ class SubscriptionRules:
             "event": subscription.event_name,
             "terminal_ids": terminal_ids,
         }
-        if recorded.get("adopt_id"):
-            inputs["adopt_id"] = recorded["adopt_id"]
+        for carried in ("adopt_id", NOT_BEFORE):
+            if recorded.get(carried):
+                inputs[carried] = recorded[carried]
         return Read(subscription_id, outputs(subscription, {**recorded, "terminal_ids": terminal_ids}, event), inputs)
 
     def update(self, subscription_id: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any]:
@@ -234,8 +245,9 @@ def outputs(subscription: Subscription, inputs: Mapping[str, Any], event: Event)
         "event_id": event.id,
         "terminal_ids": keep_declared_order(subscription.terminal_ids, inputs.get("terminal_ids")),
     }
-    if inputs.get("adopt_id"):
-        result["adopt_id"] = inputs["adopt_id"]
+    for carried in ("adopt_id", NOT_BEFORE):
+        if inputs.get(carried):
+            result[carried] = inputs[carried]
     return result
 
 

@@ -6,6 +6,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+# Bookkeeping the rules keep in a resource's inputs and outputs. Keys starting with "__" are the engine's
+# internal properties: recorded in the state, never shown in a preview (docs/pulumi-dynamic-providers.md §4).
+SECRET_GENERATED = "__secret_generated"  # the webhook's secret was generated here, so no other stack has it
+NOT_BEFORE = "__not_before"  # server time (whole seconds) before which this resource's create cannot have made
+# its object: stamped by check() before the create is sent, so `recover` can prove what a killed run made
+
 
 class _Unknown:
     """A value the engine will only know later (an output of a resource not created yet, during a preview)."""

@@ -2,8 +2,9 @@
 
 Inputs: `payload_url`, `secret` (optional: generated once and kept when omitted), `is_active` (default
 true), `adopt_id` (take over an existing webhook instead of creating one). Every field updates in place.
-The outputs repeat the inputs the webhook really has, plus `created_on`; `secret_generated` records whether
-the secret was generated here (it is then unique to this webhook, which `reconcile` relies on).
+The outputs repeat the inputs the webhook really has, plus `created_on`. Two internal keys are kept too:
+whether the secret was generated here (it is then unique to this webhook, which `reconcile` relies on), and
+the moment before which its create cannot have made anything (`values.NOT_BEFORE`).
 """
 
 from __future__ import annotations
@@ -19,10 +20,21 @@ from ..client import NotFoundError, Webhook
 from ..client.models import format_http_date
 from . import reconcile, validation
 from .context import DeploymentContext
-from .values import Changes, Checked, Created, ObjectGone, Problem, Read, RuleError, is_unknown
+from .values import (
+    NOT_BEFORE,
+    SECRET_GENERATED,
+    Changes,
+    Checked,
+    Created,
+    ObjectGone,
+    Problem,
+    Read,
+    RuleError,
+    is_unknown,
+)
 
 KIND = "webhook"
-INPUTS = ("payload_url", "secret", "is_active", "adopt_id", "secret_generated")
+INPUTS = ("payload_url", "secret", "is_active", "adopt_id", SECRET_GENERATED, NOT_BEFORE)
 MUTABLE = ("payload_url", "secret", "is_active")
 SECRET_ALPHABET = string.ascii_letters + string.digits
 
@@ -53,7 +65,8 @@ class WebhookRules:
                 "adopt_id": validation.adopt_id_problem,
             },
         )
-        inputs["secret"], inputs["secret_generated"] = _secret_to_use(inputs, olds)
+        inputs["secret"], inputs[SECRET_GENERATED] = _secret_to_use(inputs, olds)
+        inputs[NOT_BEFORE] = olds.get(NOT_BEFORE) if olds else self._context.not_before()
         if not olds and not problems and isinstance(inputs["adopt_id"], str):
             problems += self._review_adoption(inputs)
         return Checked(inputs, problems)
@@ -70,9 +83,16 @@ class WebhookRules:
         self._context.account.remember_webhook(webhook)
         return Created(webhook.id, outputs(webhook, inputs))
 
-    def read(self, webhook_id: str, recorded: Mapping[str, Any]) -> Read | None:
-        """The live webhook as the state should record it; None (with a warning) when it is gone."""
+    def read(self, webhook_id: str, recorded: Mapping[str, Any], *, lookup: bool = False) -> Read | None:
+        """The live webhook as the state should record it; None (with a warning) when it is gone.
+
+        `lookup`: a program reads an existing webhook (`Webhook.get`); a missing one is then an error."""
         webhook = self._context.account.webhook(webhook_id)
+        if webhook is None and lookup:
+            raise RuleError(
+                f"webhook {webhook_id}: this account has no such webhook; list existing ones with "
+                "`python -m mypos_provider list`"
+            )
         if webhook is None:
             self._context.reporter.warn(
                 f"webhook {webhook_id} ({recorded.get('payload_url', 'unknown URL')}) no longer exists in myPOS "
@@ -80,7 +100,7 @@ class WebhookRules:
             )
             return None
         inputs = {name: getattr(webhook, name) for name in MUTABLE}
-        for carried in ("adopt_id", "secret_generated"):
+        for carried in ("adopt_id", SECRET_GENERATED, NOT_BEFORE):
             if recorded.get(carried):
                 inputs[carried] = recorded[carried]
         return Read(webhook_id, outputs(webhook, recorded), inputs)
@@ -128,7 +148,7 @@ class WebhookRules:
 
         def look_up_and_report() -> Webhook | None:
             found: Webhook | None = look_up()
-            if found is not None and not inputs.get("secret_generated"):
+            if found is not None and not inputs.get(SECRET_GENERATED):
                 self._context.reporter.warn(
                     f"webhook {found.id} ({found.payload_url}) was adopted after an interrupted create: it has the "
                     "declared URL and secret and appeared after the create began; a declared secret could be "
@@ -178,7 +198,7 @@ def _secret_to_use(inputs: Mapping[str, Any], old_inputs: Mapping[str, Any]) -> 
     if declared is not None:
         return declared, False
     if old_inputs:
-        return old_inputs.get("secret"), bool(old_inputs.get("secret_generated"))
+        return old_inputs.get("secret"), bool(old_inputs.get(SECRET_GENERATED))
     if inputs.get("adopt_id"):
         return None, False
     return generate_secret(), True
@@ -216,8 +236,10 @@ def outputs(webhook: Webhook, inputs: Mapping[str, Any]) -> dict[str, Any]:
         "secret": webhook.secret,
         "is_active": webhook.is_active,
         "created_on": format_http_date(webhook.created_on),
-        "secret_generated": bool(inputs.get("secret_generated")),
+        SECRET_GENERATED: bool(inputs.get(SECRET_GENERATED)),
     }
+    if inputs.get(NOT_BEFORE) is not None:
+        result[NOT_BEFORE] = inputs[NOT_BEFORE]
     if inputs.get("adopt_id"):
         result["adopt_id"] = inputs["adopt_id"]
     return result

@@ -9,6 +9,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
+from .. import tokens
 from .base import MyPOSProvider, from_pulumi
 from .process import Skipped
 
@@ -38,7 +39,10 @@ class SubscriptionProvider(MyPOSProvider):
         if (kept := self.unread(id_, props)) is not None:
             return kept
         with self.translating(f"subscription {id_}"):
-            return self.read_result(self.process().subscriptions().read(id_, from_pulumi(props)))
+            # A program's Subscription.get() sends its own (empty) inputs; a refresh sends the recorded outputs.
+            lookup = not props.get("event")
+            rules = self.process().subscriptions()
+            return self.read_result(rules.read(id_, from_pulumi(props), lookup=lookup))
 
     def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> UpdateResult:
         with self.translating(f"subscription {_id}"):
@@ -50,7 +54,7 @@ class SubscriptionProvider(MyPOSProvider):
             self.process().subscriptions().delete(_id, from_pulumi(_props))
 
 
-class Subscription(Resource, module="mypos", name="Subscription"):
+class Subscription(Resource, module=tokens.MODULE, name=tokens.SUBSCRIPTION):
     """A subscription of a webhook to one myPOS event.
 
     :param webhook_id: the webhook to deliver to (e.g. ``hook.id``); changing it replaces the subscription.

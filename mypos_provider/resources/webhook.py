@@ -8,6 +8,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
+from .. import tokens
 from .base import MyPOSProvider, from_pulumi
 from .process import Skipped
 
@@ -32,7 +33,9 @@ class WebhookProvider(MyPOSProvider):
         if (kept := self.unread(id_, props)) is not None:
             return kept
         with self.translating(f"webhook {id_}"):
-            return self.read_result(self.process().webhooks().read(id_, from_pulumi(props)))
+            # A program's Webhook.get() sends its own (empty) inputs; a refresh sends the recorded outputs.
+            lookup = not props.get("payload_url")
+            return self.read_result(self.process().webhooks().read(id_, from_pulumi(props), lookup=lookup))
 
     def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> UpdateResult:
         with self.translating(f"webhook {_id}"):
@@ -43,7 +46,7 @@ class WebhookProvider(MyPOSProvider):
             self.process().webhooks().delete(_id, from_pulumi(_props))
 
 
-class Webhook(Resource, module="mypos", name="Webhook"):
+class Webhook(Resource, module=tokens.MODULE, name=tokens.WEBHOOK):
     """A myPOS webhook.
 
     :param payload_url: the https URL myPOS POSTs callbacks to (http only for loopback addresses).

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 import requests
-from harness.emulator import EmulatorControl
 from requests.structures import CaseInsensitiveDict
 
+from harness.emulator import EmulatorControl
 from mypos_provider.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator
 
 OTHER_CLIENT_ID = "OTHERCLIENTID00000000002"

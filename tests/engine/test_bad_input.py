@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pulumi import automation as auto
+
 from harness.accounts import random_credentials
 from harness.emulator import EmulatorControl
 from harness.engine import Deployment, new_deployment
-from pulumi import automation as auto
-
 from mypos_provider.emulator import Emulator
 
 pytestmark = pytest.mark.engine

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+
 from harness.emulator import EmulatorControl, route_counts
 from harness.engine import PULUMI, TOOLS, Deployment
 

@@ -7,6 +7,7 @@ import venv
 from pathlib import Path
 
 import pytest
+
 from harness.engine import ROOT, new_deployment
 
 pytestmark = pytest.mark.engine

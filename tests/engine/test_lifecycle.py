@@ -49,16 +49,6 @@ def test_up_creates_exactly_the_declared_webhooks_and_subscriptions(deploy, cont
     }
 
 
-def test_preview_after_up_sends_no_request_to_the_api(deploy, control):
-    deployment = deploy([ORDERS])
-    deployment.up()
-    control.clear_requests()
-
-    deployment.preview(expect_no_changes=True)
-
-    assert control.requests() == []
-
-
 def test_up_exports_ids_and_payload_urls_and_the_secrets_only_as_secrets(deploy, control, account):
     up = deploy([ORDERS]).up()
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 import requests
-from harness.engine import ROOT
 
+from harness.engine import ROOT
 from mypos_provider.signature import SIGNATURE_HEADER, sign
 
 pytestmark = pytest.mark.engine

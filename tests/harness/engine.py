@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,6 +109,26 @@ class Deployment:
         if done.returncode != 0:
             raise AssertionError(f"pulumi {' '.join(args)} failed: {done.stderr}")
         return done.stdout
+
+    def cli_env(self) -> dict[str, str]:
+        """The environment a user's shell has in this project: the stack's backend, passphrase and CLI."""
+        return {
+            **os.environ,
+            **self.stack.workspace.env_vars,
+            "PULUMI_HOME": str(self.stack.workspace.pulumi_home),
+            "PATH": f"{TOOLS / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+        }
+
+    def mypos(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """`python -m mypos_provider ARGS` run in the project, as a user would; never raises on failure."""
+        return subprocess.run(
+            [sys.executable, "-m", "mypos_provider", *args],
+            cwd=self.work_dir,
+            env=self.cli_env(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
 
     def log_text(self) -> str:
         return self.provider_log.read_text(errors="replace") if self.provider_log.exists() else ""

@@ -76,3 +76,49 @@ def test_missing_credentials_are_one_line_naming_the_settings(emulator):
 
     assert done.returncode == 1
     assert done.stderr.startswith("error: mypos:clientId is not set") and "Traceback" not in done.stderr
+
+
+def test_list_in_a_foreign_directory_never_reads_its_dotenv(emulator, account, tmp_path):
+    (tmp_path / ".env").write_text("MYPOS_AUTH_URL=http://127.0.0.1:9\nMYPOS_API_URL=http://127.0.0.1:9/v1\n")
+    env = {
+        **os.environ,
+        "MYPOS_CLIENT_ID": account.client_id,
+        "MYPOS_CLIENT_SECRET": account.client_secret,
+        "MYPOS_AUTH_URL": emulator.url,
+        "MYPOS_API_URL": emulator.api_url,
+    }
+    env.pop("MYPOS_DOTENV", None)
+
+    done = subprocess.run(
+        [sys.executable, "-m", "mypos_provider", "list"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "settings read from" not in done.stderr
+
+
+def test_list_in_a_pulumi_project_names_the_dotenv_it_read(emulator, account, tmp_path):
+    (tmp_path / "Pulumi.yaml").write_text("name: merchant\nruntime: python\n")
+    (tmp_path / ".env").write_text(
+        f"MYPOS_CLIENT_ID={account.client_id}\nMYPOS_CLIENT_SECRET={account.client_secret}\n"
+    )
+    env = {**os.environ, "MYPOS_AUTH_URL": emulator.url, "MYPOS_API_URL": emulator.api_url}
+    for name in ("MYPOS_DOTENV", "MYPOS_CLIENT_ID", "MYPOS_CLIENT_SECRET"):
+        env.pop(name, None)
+
+    done = subprocess.run(
+        [sys.executable, "-m", "mypos_provider", "list"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert f"note: settings read from {tmp_path / '.env'}" in done.stderr

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
+
 from harness.accounts import Account
 from harness.outofband import OutOfBand
-
 from mypos_provider.emulator import Emulator
 from mypos_provider.signature import SIGNATURE_HEADER, sign
 

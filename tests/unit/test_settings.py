@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mypos_provider.client import ConfigError
-from mypos_provider.settings import load_settings
+from mypos_provider.settings import load_settings, project_dotenv
 
 CREDS = {"mypos:clientId": "stack-id", "mypos:clientSecret": "stack-secret"}
 
@@ -118,3 +118,65 @@ def test_retry_policy_comes_from_the_settings():
 
 def test_settings_repr_hides_the_client_secret():
     assert "stack-secret" not in repr(load(CREDS))
+
+
+# ---- where .env comes from, and what an empty variable means --------------------------------------------
+
+
+def test_dotenv_is_read_from_the_project_directory_above_the_working_directory(tmp_path):
+    (tmp_path / "Pulumi.yaml").write_text("name: p\n")
+    (tmp_path / ".env").write_text("MYPOS_CLIENT_ID=project-id\nMYPOS_CLIENT_SECRET=project-secret\n")
+    (tmp_path / "sub").mkdir()
+
+    assert project_dotenv({}, start=tmp_path / "sub") == tmp_path / ".env"
+
+
+def test_a_dotenv_outside_any_pulumi_project_is_never_read(tmp_path):
+    (tmp_path / ".env").write_text("MYPOS_AUTH_URL=https://attacker.example.net\n")
+
+    assert project_dotenv({}, start=tmp_path) is None
+
+
+def test_mypos_dotenv_names_the_file_to_read(tmp_path):
+    assert project_dotenv({"MYPOS_DOTENV": str(tmp_path / "x.env")}, start=tmp_path) == tmp_path / "x.env"
+
+
+def test_an_empty_environment_variable_overrides_the_dotenv_value(tmp_path):
+    settings = load(CREDS, {"MYPOS_AUTH_URL": ""}, "MYPOS_AUTH_URL=https://attacker.example.net\n", tmp_path)
+
+    assert settings.auth_url == "https://auth-api.mypos.com"
+
+
+def test_settings_remember_where_each_value_came_from(tmp_path):
+    settings = load({}, {"MYPOS_CLIENT_ID": "env-id"}, "MYPOS_CLIENT_SECRET=dotenv-secret\n", tmp_path)
+
+    assert settings.origins["clientId"] == "MYPOS_CLIENT_ID"
+    assert settings.origins["clientSecret"] == f"MYPOS_CLIENT_SECRET in {tmp_path / '.env'}"
+
+
+# ---- malformed URLs are one line, not a traceback ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url", ["https://[::1", "https://auth.example.com:65536", "https://auth.example.com:abc", "http://[::1]:99999/v1"]
+)
+def test_a_malformed_url_setting_is_one_config_error_naming_it(url):
+    with pytest.raises(ConfigError) as error:
+        load({**CREDS, "mypos:authUrl": url})
+
+    assert str(error.value).startswith(f"mypos:authUrl is {url!r}, which is not a valid URL")
+    assert "\n" not in str(error.value)
+
+
+def test_the_proxy_and_ca_bundle_settings_reach_the_transport(tmp_path):
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+
+    settings = load({**CREDS, "mypos:proxy": "http://proxy.internal:3128", "mypos:caBundle": str(bundle)})
+
+    assert (settings.transport.proxy, settings.transport.ca_bundle) == ("http://proxy.internal:3128", str(bundle))
+
+
+def test_a_ca_bundle_that_is_not_a_file_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="mypos:caBundle is .* not a readable file"):
+        load({**CREDS, "mypos:caBundle": str(tmp_path / "missing.pem")})

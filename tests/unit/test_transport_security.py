@@ -13,7 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from mypos_provider.client import Credentials, MyPOSClient, MyPOSError, RetryPolicy, UnreachableError
+from mypos_provider.client import (
+    Credentials,
+    MyPOSClient,
+    MyPOSError,
+    RetryPolicy,
+    TransportOptions,
+    UnreachableError,
+)
 
 FAST = RetryPolicy(max_retries=0, timeout=2, connect_timeout=2, backoff_factor=0.01)
 
@@ -67,6 +74,8 @@ def self_signed(tmp_path: Path) -> Iterator[Recorder]:
             "1",
             "-subj",
             "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
             "-keyout",
             str(key),
             "-out",
@@ -76,6 +85,7 @@ def self_signed(tmp_path: Path) -> Iterator[Recorder]:
         capture_output=True,
     )
     server = Recorder()
+    server.certificate = cert
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     server.socket = context.wrap_socket(server.socket, server_side=True)
@@ -83,9 +93,15 @@ def self_signed(tmp_path: Path) -> Iterator[Recorder]:
     server.shutdown()
 
 
-def client_for(auth_url: str, api_url: str, secret: str = "client-secret-value") -> MyPOSClient:
+def client_for(
+    auth_url: str, api_url: str, secret: str = "client-secret-value", transport: TransportOptions | None = None
+) -> MyPOSClient:
     return MyPOSClient.connect(
-        api_url=api_url, auth_url=auth_url, credentials=Credentials("client-id", secret), retry=FAST
+        api_url=api_url,
+        auth_url=auth_url,
+        credentials=Credentials("client-id", secret),
+        retry=FAST,
+        transport=transport or TransportOptions(),
     )
 
 
@@ -124,3 +140,66 @@ def test_a_redirect_is_never_followed_so_the_token_stays_with_the_api_host():
         list(client.iter_webhooks())
 
     assert elsewhere.seen == []
+
+
+# ---- what the environment cannot change (SECURITY.md, "What the environment can change") -----------------
+
+
+def test_a_netrc_default_entry_never_replaces_the_bearer_token(monkeypatch, tmp_path):
+    netrc = tmp_path / "netrc"
+    netrc.write_text("default login intruder password from-netrc\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    auth, api = Recorder(), Recorder()
+
+    list(client_for(auth.url, api.url + "/v1").iter_webhooks())
+
+    assert [h.get("Authorization") for _, _, h in api.seen] == ["Bearer T0KEN-from-recorder-000000000000000000000"]
+    assert [h.get("Authorization", "").startswith("Basic ") for _, _, h in auth.seen] == [True]
+    assert all("intruder" not in str(h) for _, _, h in auth.seen + api.seen)
+
+
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "HTTPS_PROXY"])
+def test_a_proxy_from_the_environment_never_relays_a_request(monkeypatch, variable):
+    proxy = Recorder()
+    monkeypatch.setenv(variable, proxy.url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    auth, api = Recorder(), Recorder()
+
+    list(client_for(auth.url, api.url + "/v1").iter_webhooks())
+
+    assert proxy.seen == [] and len(auth.seen) == 1 and api.seen
+
+
+def test_the_proxy_setting_relays_both_endpoints_through_the_proxy():
+    proxy = Recorder()  # answers like the APIs do, so it stands in for proxy and endpoints at once
+
+    list(
+        client_for(
+            "http://auth.invalid", "http://api.invalid/v1", transport=TransportOptions(proxy=proxy.url)
+        ).iter_webhooks()
+    )
+
+    assert [p for _, p, _ in proxy.seen][:2] == [
+        "http://auth.invalid/oauth/token",
+        "http://api.invalid/v1/webhooks?page=1&size=100",
+    ]
+
+
+def test_a_ca_bundle_from_the_environment_never_changes_whom_tls_trusts(self_signed, monkeypatch):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(self_signed.certificate))
+    monkeypatch.setenv("CURL_CA_BUNDLE", str(self_signed.certificate))
+
+    with pytest.raises(UnreachableError, match="certificate verify failed"):
+        list(client_for(self_signed.url, self_signed.url + "/v1").iter_webhooks())
+
+
+def test_the_ca_bundle_setting_makes_tls_trust_exactly_that_bundle(self_signed):
+    client = client_for(
+        self_signed.url, self_signed.url + "/v1", transport=TransportOptions(ca_bundle=str(self_signed.certificate))
+    )
+
+    list(client.iter_webhooks())
+
+    assert [p for _, p, _ in self_signed.seen][:1] == ["/oauth/token"]

@@ -1,0 +1,145 @@
+"""`python -m mypos_provider`: look at a myPOS account, exercise a deployed stack, recover a killed one.
+
+    python -m mypos_provider list [--stack NAME] [--format python|yaml|json] [--show-secrets]
+    python -m mypos_provider emit EVENT [--stack NAME] [--wait SECONDS]
+    python -m mypos_provider recover --stack NAME [--dry-run] [--record NAME=ID ...]
+
+Credentials come from the same chain as the provider: the stack's config (with --stack, read through
+`pulumi config`), then MYPOS_* environment variables, then the .env file of the Pulumi project in or
+above the working directory (MYPOS_DOTENV names another); the file used is named on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from ..client import MyPOSClient, MyPOSError
+from ..settings import Settings, load_settings
+from . import emit as emitting
+from . import listing
+from . import recover as recovering
+from .errors import CliError
+from .stack import PulumiStack, names_by_id
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.run(args, sys.stdout))
+    except MyPOSError as error:
+        if os.environ.get("MYPOS_DEBUG"):
+            raise
+        settings = getattr(args, "settings", None)
+        print(f"error: {settings.explain(error) if settings else error}", file=sys.stderr)
+        return 1
+    except CliError as error:
+        if os.environ.get("MYPOS_DEBUG"):
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m mypos_provider",
+        description=(__doc__ or "").split("\n\n")[0],
+        epilog="Credentials: stack config (--stack), then MYPOS_* variables, then the project's .env.",
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    listed = commands.add_parser(
+        "list",
+        help="print the account's webhooks and subscriptions, which stack resource manages each, and code to "
+        "adopt the others (`pulumi import` does not work for these resources; adopt_id does)",
+    )
+    listed.add_argument("--stack", help="read credentials from this stack and mark what it manages")
+    listed.add_argument(
+        "--format",
+        choices=("python", "yaml", "json"),
+        default="python",
+        help="python (default): declarations with adopt_id; yaml: mypos:webhooks stack config; json: raw data",
+    )
+    listed.add_argument("--show-secrets", action="store_true", help="print webhook secrets in clear (masked otherwise)")
+    listed.set_defaults(run=run_list)
+
+    emit = commands.add_parser(
+        "emit", help="have myPOS (or the emulator) send a sample event to a stack's webhooks; exit 1 if one failed"
+    )
+    emit.add_argument("event", help="event name, e.g. pos.payment.completed")
+    emit.add_argument("--stack", default="local", help="the deployed stack whose webhooks receive it (default: local)")
+    emit.add_argument("--wait", type=float, default=2.0, help="seconds to wait for delivery results (default 2)")
+    emit.set_defaults(run=run_emit)
+
+    recover = commands.add_parser(
+        "recover",
+        help="after a killed deployment: record in the state what it made but never recorded (refused while a "
+        "deployment holds the stack's lock)",
+    )
+    recover.add_argument("--stack", required=True, help="the stack whose deployment was killed")
+    recover.add_argument("--dry-run", action="store_true", help="only report what would be recorded")
+    recover.add_argument(
+        "--record",
+        action="append",
+        default=[],
+        metavar="NAME=ID",
+        help="where recover found several candidates: the object the killed run made for resource NAME",
+    )
+    recover.set_defaults(run=run_recover)
+    return parser
+
+
+def connect(args: argparse.Namespace, stack: PulumiStack | None) -> MyPOSClient:
+    """The client for the settings chain of `stack` (or the environment); remembered on `args` for errors."""
+    settings = load_settings(stack.config() if stack else {})
+    args.settings = settings
+    _name_the_dotenv(settings)
+    return settings.connect()
+
+
+def _name_the_dotenv(settings: Settings) -> None:
+    used = sorted({origin.split(" in ", 1)[1] for origin in settings.origins.values() if " in " in origin})
+    for path in used:
+        print(f"note: settings read from {path}", file=sys.stderr)
+
+
+def run_list(args: argparse.Namespace, out: TextIO) -> int:
+    stack = PulumiStack(args.stack) if args.stack else None
+    client = connect(args, stack)
+    managed = {object_id: r.name for object_id, r in names_by_id(stack.deployment()).items()} if stack else {}
+    account = listing.AccountListing(
+        list(client.iter_webhooks()), list(client.iter_subscriptions()), managed, args.stack
+    )
+    if args.format == "json":
+        print(json.dumps(listing.as_json(account, show_secrets=args.show_secrets), indent=2), file=out)
+    elif args.format == "yaml":  # stack config to paste: nothing but YAML
+        print(listing.render_yaml(account, show_secrets=args.show_secrets), file=out)
+    else:
+        settings: Settings = args.settings
+        where = f"{settings.credentials.client_id} at {settings.api_url}"
+        print(listing.render_summary(account, where, show_secrets=args.show_secrets), file=out)
+        if code := listing.render_python(account, show_secrets=args.show_secrets):
+            print(file=out)
+            print(code, file=out)
+    return 0
+
+
+def run_emit(args: argparse.Namespace, out: TextIO) -> int:
+    stack = PulumiStack(args.stack)
+    return emitting.emit(stack, connect(args, stack), args.event, wait=max(0.0, args.wait), out=out)
+
+
+def run_recover(args: argparse.Namespace, out: TextIO) -> int:
+    stack = PulumiStack(args.stack)
+    chosen = {}
+    for choice in args.record:
+        name, equals, object_id = choice.partition("=")
+        if not equals or not name or not object_id:
+            raise CliError(f"--record {choice!r}: write it as RESOURCE_NAME=OBJECT_ID")
+        chosen[name] = object_id
+    request = recovering.RecoverRequest(dry_run=args.dry_run, chosen=chosen)
+    return recovering.recover(stack, connect(args, stack), request, out)

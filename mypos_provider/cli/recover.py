@@ -1,0 +1,168 @@
+"""`recover --stack S`: after a killed deployment, record in the state what it made but never recorded.
+
+A killed `pulumi up` leaves "pending creates": resources whose create may have reached myPOS without its id
+reaching the state. For each, `core.reconcile.plan_recovery` finds the live object the killed run made,
+by content and by time (it must have appeared after the resource's check stamped `__not_before`), never
+more objects than creates; the state then records each as the resource it belongs to, and the pending
+creates are cleared. Nothing in the account is deleted or changed, so an object of another stack that
+merely looks the same is never touched; where the rules cannot decide, recover stops, lists the
+candidates and says how to choose (`--record NAME=ID`).
+
+The state is written with `pulumi stack import`, which takes the stack's lock: while a deployment runs
+(or a killed one still holds the lock) recover refuses and changes nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from ..client import Event, MyPOSClient, Subscription, Webhook
+from ..core import reconcile, subscriptions, webhooks
+from ..core.values import NOT_BEFORE, SECRET_GENERATED
+from .errors import CliError
+from .stack import Stack, StackResource, pending_creates, plain, resources, secret
+
+
+@dataclass(frozen=True)
+class RecoverRequest:
+    dry_run: bool = False
+    chosen: Mapping[str, str] | None = None  # resource name -> the id a person says the killed run made
+
+
+def recover(stack: Stack, client: MyPOSClient, request: RecoverRequest, out: TextIO) -> int:
+    deployment = stack.deployment()
+    pending = pending_creates(deployment)
+    if not pending:
+        print(f"stack {stack.name} has no pending creates of myPOS objects: nothing to recover", file=out)
+        return 0
+    creates = [_pending_create(r) for r in pending if not r.inputs.get("adopt_id")]
+    live: list[Webhook | Subscription] = [*client.iter_webhooks(), *client.iter_subscriptions()]
+    recorded = {r.id for r in resources(deployment) if r.id}
+    plan = reconcile.plan_recovery(creates, live, recorded=recorded)
+    _apply_choices(plan, request.chosen or {}, stack.name)
+    _report(plan, pending, stack.name, out)
+    if plan.ambiguities:
+        return 1
+    if request.dry_run:
+        print(f"{len(pending)} pending create(s); nothing changed (dry run)", file=out)
+        return 0
+    updated = record(deployment, plan.made, client.event_by_name)
+    # `stack import` refuses while a deployment holds the lock. A deployment that ended since the state was
+    # read left it changed: compare right before writing, so the window for a lost update is one CLI call.
+    if stack.deployment() != deployment:
+        raise CliError(f"stack {stack.name} changed while recover was reading it (a deployment ran); run it again")
+    stack.replace_deployment(updated)
+    print(
+        f"recorded {len(plan.made)} object(s) the killed run made and cleared {len(pending)} pending create(s); "
+        f"now run `pulumi up --stack {stack.name}`",
+        file=out,
+    )
+    return 0
+
+
+def _pending_create(resource: StackResource) -> reconcile.PendingCreate:
+    inputs = resource.inputs
+    key: reconcile.Key
+    if resource.kind == "webhook":
+        key = reconcile.WebhookKey(str(inputs.get("payload_url")), str(inputs.get("secret")))
+    else:
+        tids = frozenset(inputs.get("terminal_ids") or ())
+        key = reconcile.SubscriptionKey(str(inputs.get("webhook_id")), str(inputs.get("event")), tids)
+    stamp = inputs.get(NOT_BEFORE)
+    return reconcile.PendingCreate(
+        resource.name,
+        key,
+        not_before=float(stamp) if stamp is not None else None,
+        secret_generated=bool(inputs.get(SECRET_GENERATED)),
+    )
+
+
+def _apply_choices(plan: reconcile.RecoveryPlan, chosen: Mapping[str, str], stack_name: str) -> None:
+    """A person's choice settles an ambiguity: that object was made by that create."""
+    for ambiguity in list(plan.ambiguities):
+        picks = {create.name: chosen[create.name] for create in ambiguity.pending if create.name in chosen}
+        if not picks:
+            continue
+        by_id = {obj.id: obj for obj in ambiguity.candidates}
+        unknown = [f"{name}={object_id}" for name, object_id in picks.items() if object_id not in by_id]
+        if unknown:
+            raise CliError(
+                f"--record {', '.join(unknown)}: not among the candidates listed by "
+                f"`python -m mypos_provider recover --stack {stack_name} --dry-run`"
+            )
+        plan.ambiguities.remove(ambiguity)
+        for create in ambiguity.pending:
+            if create.name in picks:
+                plan.made.append(reconcile.Made(create, by_id[picks[create.name]]))
+            else:
+                plan.never_made.append(create)
+
+
+def _report(plan: reconcile.RecoveryPlan, pending: list[StackResource], stack_name: str, out: TextIO) -> None:
+    print(f"stack {stack_name}: {len(pending)} pending create(s) left by an interrupted deployment", file=out)
+    for made in plan.made:
+        print(
+            f"  {made.pending.name}: {made.pending.kind} {made.obj.id} was made by it: recorded in the state", file=out
+        )
+    for create in plan.never_made:
+        print(f"  {create.name}: nothing was made: `pulumi up` creates it", file=out)
+    for name in (r.name for r in pending if r.inputs.get("adopt_id")):
+        print(f"  {name}: an adoption: nothing to record, `pulumi up` adopts it again", file=out)
+    for warning in plan.warnings:
+        print(f"warning: {warning}", file=out)
+    for ambiguity in plan.ambiguities:
+        names = ", ".join(c.name for c in ambiguity.pending)
+        print(f"error: {names}: {ambiguity.reason}; nothing was changed. The candidates:", file=out)
+        for obj in ambiguity.candidates:
+            print(f"    {_describe(obj)}", file=out)
+        example = ambiguity.candidates[0].id
+        print(
+            f"  choose the one the killed run made with `python -m mypos_provider recover --stack {stack_name} "
+            f"--record {ambiguity.pending[0].name}={example}` (once per resource), or delete the surplus in the "
+            "myPOS account and run recover again",
+            file=out,
+        )
+
+
+def _describe(obj: Webhook | Subscription) -> str:
+    created = obj.created_on.isoformat() if obj.created_on else "creation time unknown"
+    if isinstance(obj, Webhook):
+        return f"webhook {obj.id}  {obj.payload_url}  created {created}"
+    return f"subscription {obj.id}  {obj.event_name} of webhook {obj.webhook_id}  created {created}"
+
+
+def record(
+    deployment: Mapping[str, Any],
+    made: list[reconcile.Made],
+    event_by_name: Callable[[str], Event | None],
+) -> dict[str, Any]:
+    """The deployment with each made object recorded as its resource, and no pending creates left."""
+    updated = copy.deepcopy(dict(deployment))
+    pending = {
+        op["resource"]["urn"].rsplit("::", 1)[-1]: op["resource"]
+        for op in updated.get("pending_operations") or []
+        if op.get("type") == "creating"
+    }
+    for item in made:
+        raw = pending[item.pending.name]
+        updated.setdefault("resources", []).append(
+            {**raw, "id": item.obj.id, "outputs": _outputs(raw, item.obj, event_by_name)}
+        )
+    updated["pending_operations"] = []
+    return updated
+
+
+def _outputs(
+    raw: Mapping[str, Any], obj: Webhook | Subscription, event_by_name: Callable[[str], Event | None]
+) -> dict[str, Any]:
+    inputs = {key: plain(value) for key, value in (raw.get("inputs") or {}).items()}
+    if isinstance(obj, Webhook):
+        outputs = webhooks.outputs(obj, inputs)
+        outputs["secret"] = secret(outputs["secret"])
+    else:
+        event = event_by_name(obj.event_name) or Event(id="", name=obj.event_name)
+        outputs = subscriptions.outputs(obj, inputs, event)
+    return {**outputs, "__provider": inputs.get("__provider")}
