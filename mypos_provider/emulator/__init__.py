@@ -8,6 +8,7 @@ Run it with `python -m mypos_provider.emulator`, or in-process:
 See docs/emulator.md.
 """
 
+from .clock import Clock, ManualClock, SystemClock
 from .core import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 from .persistence import StateFileError
 from .runtime import Emulator
@@ -16,8 +17,11 @@ from .settings import EmulatorSettings, SettingsError
 __all__ = [
     "DEMO_CLIENT_ID",
     "DEMO_CLIENT_SECRET",
+    "Clock",
     "Emulator",
     "EmulatorSettings",
+    "ManualClock",
     "SettingsError",
     "StateFileError",
+    "SystemClock",
 ]

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .errors import ApiError, validation_error
+from .services import Services
 from .settings import SettingsError
 from .wire import Request, Response, Router, json_response
-
-if TYPE_CHECKING:
-    from .core import EmulatorCore
 
 
 def register(router: Router) -> None:
@@ -30,38 +28,38 @@ def register(router: Router) -> None:
     router.add("DELETE", "/_emulator/faults", clear_faults)
 
 
-def health(core: EmulatorCore, request: Request) -> Response:
+def health(services: Services, request: Request) -> Response:
     return json_response(200, {"status": "ok"})
 
 
-def reset(core: EmulatorCore, request: Request) -> Response:
-    core.reset()
+def reset(services: Services, request: Request) -> Response:
+    services.reset()
     return json_response(200, {"reset": True})
 
 
-def list_requests(core: EmulatorCore, request: Request) -> Response:
-    return json_response(200, {"requests": core.request_log.entries()})
+def list_requests(services: Services, request: Request) -> Response:
+    return json_response(200, {"requests": services.request_log.entries()})
 
 
-def clear_requests(core: EmulatorCore, request: Request) -> Response:
-    core.request_log.clear()
+def clear_requests(services: Services, request: Request) -> Response:
+    services.request_log.clear()
     return json_response(200, {"requests": []})
 
 
-def get_settings(core: EmulatorCore, request: Request) -> Response:
-    return json_response(200, core.settings.to_dict())
+def get_settings(services: Services, request: Request) -> Response:
+    return json_response(200, services.settings.to_dict())
 
 
-def update_settings(core: EmulatorCore, request: Request) -> Response:
+def update_settings(services: Services, request: Request) -> Response:
     try:
-        settings = core.update_settings(request.json_body())
+        settings = services.update_settings(request.json_body())
     except SettingsError as problem:
         raise validation_error(problem.field, str(problem)) from None
     return json_response(200, settings.to_dict())
 
 
-def list_accounts(core: EmulatorCore, request: Request) -> Response:
-    return json_response(200, {"accounts": core.client_ids()})
+def list_accounts(services: Services, request: Request) -> Response:
+    return json_response(200, {"accounts": services.client_ids()})
 
 
 def _required_string(body: dict[str, Any], name: str) -> str:
@@ -71,28 +69,28 @@ def _required_string(body: dict[str, Any], name: str) -> str:
     return value
 
 
-def add_account(core: EmulatorCore, request: Request) -> Response:
+def add_account(services: Services, request: Request) -> Response:
     body = request.json_body()
     client_id = _required_string(body, "client_id")
     client_secret = _required_string(body, "client_secret")
-    if not core.add_account(client_id, client_secret):
+    if not services.add_account(client_id, client_secret):
         raise ApiError(409, "conflict", f"account {client_id} exists with another secret", field="client_id")
     return json_response(200, {"account": {"client_id": client_id}})
 
 
-def expire_tokens(core: EmulatorCore, request: Request) -> Response:
-    return json_response(200, {"expired": core.expire_tokens()})
+def expire_tokens(services: Services, request: Request) -> Response:
+    return json_response(200, {"expired": services.expire_tokens()})
 
 
-def state(core: EmulatorCore, request: Request) -> Response:
-    return json_response(200, core.state_document())
+def state(services: Services, request: Request) -> Response:
+    return json_response(200, services.state_document())
 
 
-def _event_id(core: EmulatorCore, body: dict[str, Any]) -> str:
+def _event_id(services: Services, body: dict[str, Any]) -> str:
     name = _required_string(body, "event")
-    event_id = core.resolve_event(name)
+    event_id = services.resolve_event(name)
     if event_id is None:
-        naming = core.settings.event_naming
+        naming = services.settings.event_naming
         raise validation_error("event", f"event {name} is not a known event name (naming {naming!r}) or id")
     return event_id
 
@@ -104,28 +102,28 @@ def _optional(body: dict[str, Any], name: str, kind: type, description: str) -> 
     return value
 
 
-def emit_event(core: EmulatorCore, request: Request) -> Response:
+def emit_event(services: Services, request: Request) -> Response:
     body = request.json_body()
-    event_id = _event_id(core, body)
+    event_id = _event_id(services, body)
     client_id = _optional(body, "client_id", str, "a string")
-    if client_id is not None and client_id not in core.client_ids():
+    if client_id is not None and client_id not in services.client_ids():
         raise validation_error("client_id", f"client_id {client_id} is not a known account")
     terminal_id = _optional(body, "terminal_id", str, "a string")
     payload = _optional(body, "payload", dict, "a JSON object")
     wait = _optional(body, "wait", bool, "true or false")
-    notes = core.emit(event_id, client_id, terminal_id, payload, wait=wait is not False)
+    notes = services.emit(event_id, client_id, terminal_id, payload, wait=wait is not False)
     return json_response(200, notes)
 
 
-def list_faults(core: EmulatorCore, request: Request) -> Response:
-    return json_response(200, {"rules": core.faults.describe()})
+def list_faults(services: Services, request: Request) -> Response:
+    return json_response(200, {"rules": services.faults.describe()})
 
 
-def replace_faults(core: EmulatorCore, request: Request) -> Response:
-    core.faults.replace(request.json_body().get("rules"))
-    return json_response(200, {"rules": core.faults.describe()})
+def replace_faults(services: Services, request: Request) -> Response:
+    services.faults.replace(request.json_body().get("rules"))
+    return json_response(200, {"rules": services.faults.describe()})
 
 
-def clear_faults(core: EmulatorCore, request: Request) -> Response:
-    core.faults.clear()
+def clear_faults(services: Services, request: Request) -> Response:
+    services.faults.clear()
     return json_response(200, {"rules": []})

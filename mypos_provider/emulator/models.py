@@ -1,6 +1,6 @@
 """The emulator's data: accounts (one per client credentials pair) and what each owns.
 
-Every method here expects the caller to hold `Store.lock`.
+Nothing here locks: every method expects to run inside a transaction of `database.Database`.
 """
 
 from __future__ import annotations
@@ -8,8 +8,6 @@ from __future__ import annotations
 import hmac
 import secrets
 import string
-import threading
-import time
 import types
 import typing
 from dataclasses import asdict, dataclass, field
@@ -118,12 +116,13 @@ class Account:
 
 
 class Store:
-    """All mutable API state behind one lock, so concurrent requests never interleave half-updates."""
+    """All mutable API state: accounts, what they own, and the tokens issued to them."""
 
     def __init__(self) -> None:
-        self.lock = threading.RLock()
         self.accounts: dict[str, Account] = {}
         self.tokens: dict[str, Token] = {}
+        # Bumped by every reset, so work started before a reset (a delivery in flight) records nothing.
+        self.generation = 0
 
     def add_account(self, client_id: str, client_secret: str) -> Account:
         account = self.accounts.get(client_id)
@@ -140,8 +139,7 @@ class Store:
         matches = hmac.compare_digest(account.client_secret.encode(), client_secret.encode())
         return account if matches else None
 
-    def issue_token(self, client_id: str, scope: str | None, lifetime: float) -> Token:
-        now = time.time()
+    def issue_token(self, client_id: str, scope: str | None, lifetime: float, now: float) -> Token:
         value = "".join(secrets.choice(_TOKEN_ALPHABET) for _ in range(TOKEN_LENGTH))
         token = Token(value, client_id, scope, issued_at=now, expires_at=now + lifetime)
         self.tokens[value] = token
@@ -155,13 +153,13 @@ class Store:
         token.revoked = True
         return True
 
-    def expire_all_tokens(self) -> int:
-        now = time.time()
+    def expire_all_tokens(self, now: float) -> int:
         for token in self.tokens.values():
             token.expires_at = min(token.expires_at, now)
         return len(self.tokens)
 
     def clear_objects(self) -> None:
+        self.generation += 1
         self.tokens.clear()
         for account in self.accounts.values():
             account.clear_objects()
