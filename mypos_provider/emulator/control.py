@@ -23,6 +23,7 @@ def register(router: Router) -> None:
     router.add("POST", "/_emulator/tokens/expire", expire_tokens)
     router.add("GET", "/_emulator/state", state)
     router.add("POST", "/_emulator/events", emit_event)
+    router.add("GET", "/_emulator/deliveries", list_deliveries)
     router.add("GET", "/_emulator/faults", list_faults)
     router.add("PUT", "/_emulator/faults", replace_faults)
     router.add("DELETE", "/_emulator/faults", clear_faults)
@@ -113,6 +114,27 @@ def emit_event(services: Services, request: Request) -> Response:
     wait = _optional(body, "wait", bool, "true or false")
     notes = services.emit(event_id, client_id, terminal_id, payload, wait=wait is not False)
     return json_response(200, notes)
+
+
+OUTCOMES = ("delivered", "failed")
+DELIVERIES_LIMIT = 1000
+
+
+def list_deliveries(services: Services, request: Request) -> Response:
+    query = request.query
+    outcome = query.get("outcome") or None
+    if outcome is not None and outcome not in OUTCOMES:
+        raise validation_error("outcome", "outcome must be delivered or failed")
+    limit_text = query.get("limit") or "100"
+    if not limit_text.isdigit() or not 1 <= int(limit_text) <= DELIVERIES_LIMIT:
+        raise validation_error("limit", f"limit must be a whole number between 1 and {DELIVERIES_LIMIT}")
+    found = services.deliveries(
+        client_id=query.get("client_id") or None,
+        webhook_id=query.get("webhook_id") or None,
+        outcome=outcome,
+        limit=int(limit_text),
+    )
+    return json_response(200, {"deliveries": found})
 
 
 def list_faults(services: Services, request: Request) -> Response:

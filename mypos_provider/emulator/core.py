@@ -17,6 +17,7 @@ from .faults import FaultRule
 from .models import Store
 from .persistence import StateFileError, StateWriter, load_state_file
 from .requestlog import LoggedRequest
+from .sender import OwnAddress
 from .services import Services
 from .settings import EmulatorSettings, SettingsError
 from .wire import DROP, Outcome, Request, Response, Router, error_response, json_response
@@ -74,9 +75,11 @@ class EmulatorCore:
 
     # Lifecycle
 
-    def start(self) -> None:
+    def start(self, listening_on: tuple[str, int] | None = None) -> None:
+        """Starts background work; `listening_on` is the bound address, which deliveries must never reach."""
         self.services.keep_current_settings_as_baseline()
-        self.services.dispatcher.start()
+        own = OwnAddress(*listening_on) if listening_on is not None else None
+        self.services.dispatcher.start(own)
         if self.state_file is not None:
             self._writer = StateWriter(self.state_file, self.services.db.snapshot)
             self._writer.start()

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import functools
 import heapq
-import http.client
 import itertools
-import ssl
 import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import SplitResult, urlsplit
 
 from .catalogue import build_payload, event_by_id, terminal_id_of
 from .clock import Clock
 from .database import Database
 from .models import Notification, Store
+from .sender import OwnAddress, post
 from .settings import EmulatorSettings
 from .signing import render_body, signature_header
 
@@ -36,41 +34,6 @@ class Delivery:
     generation: int
     # An explicit sandbox request (/fake) reaches the webhook even when it is inactive.
     ignore_inactive: bool = False
-
-
-def post_json(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int | None:
-    """POSTs and returns the receiver's status, or None when no HTTP answer came back.
-
-    http.client rather than urllib.request: urllib title-cases header names (X-Mypos-Signature) and
-    follows redirects, while myPOS sends X-myPOS-* and counts every 3xx as a failure. No proxies either,
-    so a developer's http_proxy never captures loopback deliveries. HTTPS verifies certificates.
-    """
-    target = urlsplit(url)
-    path = (target.path or "/") + (f"?{target.query}" if target.query else "")
-    try:
-        connection = _connection(target, timeout)
-    except ValueError:  # e.g. a non-numeric port
-        return None
-    try:
-        connection.request("POST", path, body=body, headers=headers)
-        answer = connection.getresponse()
-        answer.read()
-        return answer.status
-    except (OSError, http.client.HTTPException):
-        return None
-    finally:
-        connection.close()
-
-
-def _connection(target: SplitResult, timeout: float) -> http.client.HTTPConnection:
-    if target.scheme == "https":
-        context = ssl.create_default_context()
-        return http.client.HTTPSConnection(target.hostname or "", target.port, timeout=timeout, context=context)
-    return http.client.HTTPConnection(target.hostname or "", target.port, timeout=timeout)
-
-
-def is_delivered(response_code: int | None) -> bool:
-    return response_code is not None and 200 <= response_code < 300
 
 
 class _Scheduler:
@@ -138,8 +101,11 @@ class Dispatcher:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._scheduler = _Scheduler(db.clock)
+        self._own_address: OwnAddress | None = None
 
-    def start(self) -> None:
+    def start(self, own_address: OwnAddress | None) -> None:
+        """Starts the retry scheduler; deliveries that would reach `own_address` are refused."""
+        self._own_address = own_address
         self._scheduler = _Scheduler(self._db.clock)  # fresh thread, so a stopped emulator can start again
         self._scheduler.start()
 
@@ -177,29 +143,39 @@ class Dispatcher:
         settings = self._db.settings
         clock = self._db.clock
         timestamp = int(clock.time())
+        signature = signature_header(target.secret, delivery.payload, settings.signing_scheme, timestamp)
         headers = {
             "Content-Type": "application/json",
             "User-Agent": USER_AGENT,
             "X-myPOS-Event": target.event_name,
-            "X-myPOS-Signature": signature_header(target.secret, delivery.payload, settings.signing_scheme, timestamp),
+            "X-myPOS-Signature": signature,
         }
         sent_on = clock.time()
         body = render_body(delivery.payload, settings.body_style)
-        code = post_json(target.url, body, headers, settings.delivery_timeout)
+        answer = post(target.url, body, headers, settings.delivery_timeout, self._own_address)
+        retry_delay = _retry_delay(answer.status, retry_count, settings)
         note = Notification(
             id=str(uuid.uuid4()),
             event=target.event_name,
             payload=delivery.payload,
             sent_on=sent_on,
-            response_code=code,
+            response_code=answer.status,
             retry_count=retry_count,
             url=target.url,
             webhook_id=delivery.webhook_id,
             subscription_id=delivery.subscription_id,
+            signature=signature,
+            body=body.decode("ascii"),
+            answer=answer.body,
+            answered_in=answer.seconds,
+            error=answer.error,
+            next_retry_at=None if retry_delay is None else clock.time() + retry_delay,
         )
         if not self._record(delivery, note):
             return None
-        self._retry_if_failed(delivery, note, settings)
+        if retry_delay is not None:
+            retry = functools.partial(self.attempt, delivery, retry_count + 1)
+            self._scheduler.call_later(retry_delay, retry)
         return note
 
     def _target(self, delivery: Delivery) -> _Target | None:
@@ -225,12 +201,13 @@ class Dispatcher:
             account.notifications.append(note)
         return True
 
-    def _retry_if_failed(self, delivery: Delivery, note: Notification, settings: EmulatorSettings) -> None:
-        delays = settings.delivery_retry_delays
-        if is_delivered(note.response_code) or note.retry_count >= len(delays):
-            return
-        next_try = note.retry_count + 1
-        self._scheduler.call_later(delays[note.retry_count], functools.partial(self.attempt, delivery, next_try))
+
+def _retry_delay(status: int | None, retry_count: int, settings: EmulatorSettings) -> float | None:
+    """Seconds until the next attempt after this one, or None when it succeeded or retries ran out."""
+    delays = settings.delivery_retry_delays
+    if Notification.counts_as_delivered(status) or retry_count >= len(delays):
+        return None
+    return delays[retry_count]
 
 
 def filter_matches(event_filter: dict[str, Any] | None, is_pos_event: bool, terminal_id: str | None) -> bool:

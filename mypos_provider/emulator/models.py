@@ -50,6 +50,9 @@ class Subscription:
 
 @dataclass
 class Notification:
+    """One delivery attempt. The first nine fields are the public /v1 record; the rest are details for
+    the control plane and its dashboard (defaults keep state files of older versions loadable)."""
+
     id: str
     event: str
     payload: Any
@@ -59,6 +62,21 @@ class Notification:
     url: str
     webhook_id: str
     subscription_id: str
+    signature: str = ""  # the X-myPOS-Signature header sent
+    body: str = ""  # the exact body sent (JSON, ASCII-escaped)
+    answer: str = ""  # the start of the receiver's answer body
+    answered_in: float | None = None  # real seconds until the receiver answered
+    error: str | None = None  # why no HTTP answer came back
+    next_retry_at: float | None = None  # when the next attempt is due, if one is scheduled
+
+    @staticmethod
+    def counts_as_delivered(response_code: int | None) -> bool:
+        """Only a 2xx answer is a delivery; 3xx (never followed), 4xx, 5xx and no answer are failures."""
+        return response_code is not None and 200 <= response_code < 300
+
+    @property
+    def delivered(self) -> bool:
+        return self.counts_as_delivered(self.response_code)
 
 
 @dataclass

@@ -61,7 +61,7 @@ class Emulator:
         if self._server is not None:
             return self
         server = EmulatorHTTPServer((self._host, self._requested_port), self._core, self._quiet)
-        self._core.start()
+        self._core.start((str(server.server_address[0]), int(server.server_address[1])))
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="mypos-emulator-http", daemon=True
         )

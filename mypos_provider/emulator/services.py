@@ -74,6 +74,22 @@ class Services:
             accounts = store.accounts.items()
             return {"accounts": {client_id: views.state_view(account, settings) for client_id, account in accounts}}
 
+    def deliveries(
+        self, *, client_id: str | None = None, webhook_id: str | None = None, outcome: str | None = None, limit: int
+    ) -> list[dict[str, Any]]:
+        """Delivery attempts newest first, optionally of one account or webhook, delivered or failed only."""
+        with self.db.read() as store:
+            attempts = [
+                (note.sent_on, order, account.client_id, note)
+                for account in store.accounts.values()
+                if client_id is None or account.client_id == client_id
+                for order, note in enumerate(account.notifications)
+                if (webhook_id is None or note.webhook_id == webhook_id)
+                and (outcome is None or note.delivered == (outcome == "delivered"))
+            ]
+            attempts.sort(key=lambda item: (item[0], item[1]), reverse=True)
+            return [views.delivery_view(owner, note) for _, _, owner, note in attempts[:limit]]
+
     def resolve_event(self, name_or_id: str) -> str | None:
         event = event_by_name(name_or_id, self.db.settings.event_naming) or event_by_id(name_or_id)
         return event.id if event is not None else None

@@ -196,6 +196,18 @@ def new_demo_client(emulator: Emulator) -> Callable[[], ApiClient]:
 
 
 @pytest.fixture
+def api_client_for() -> Callable[[str], ApiClient]:
+    """Logged-in demo-account clients of emulators a test starts itself."""
+
+    def build(base_url: str) -> ApiClient:
+        client = ApiClient(base_url, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
+        client.login()
+        return client
+
+    return build
+
+
+@pytest.fixture
 def other_api(emulator: Emulator, control: Control) -> ApiClient:
     control.add_account(OTHER_CLIENT_ID, OTHER_CLIENT_SECRET)
     client = ApiClient(emulator.url, OTHER_CLIENT_ID, OTHER_CLIENT_SECRET)
