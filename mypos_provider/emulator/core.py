@@ -14,6 +14,7 @@ from .clock import Clock, SystemClock
 from .database import Database
 from .errors import ApiError
 from .faults import FaultRule
+from .guard import ControlGuard
 from .models import Store
 from .persistence import StateFileError, StateWriter, load_state_file
 from .requestlog import LoggedRequest
@@ -57,8 +58,10 @@ class EmulatorCore:
         settings: EmulatorSettings | None,
         state_file: Path | None,
         clock: Clock | None = None,
+        control_token: str | None = None,
     ) -> None:
         self.state_file = state_file
+        self._guard = ControlGuard(control_token)
         db = _load(state_file, clock or SystemClock())
         if settings is not None:
             db.replace_settings(settings.updated({}))  # a private, validated copy
@@ -98,10 +101,17 @@ class EmulatorCore:
     def handle(self, request: Request) -> Outcome:
         area = _area(request.path)
         if area == "control":
-            return self._process(request, "control")
+            return self._handle_control(request)
         if area is None:
             return error_response(ApiError(404, "not_found", f"no such endpoint: {request.path}"))
         return self._handle_faultable(request, area)
+
+    def _handle_control(self, request: Request) -> Response:
+        try:
+            instead = self._guard.admit(request)
+        except ApiError as refusal:
+            return error_response(refusal)
+        return instead if instead is not None else self._process(request, "control")
 
     def _handle_faultable(self, request: Request, area: str) -> Outcome:
         arrived = self.services.clock.time()

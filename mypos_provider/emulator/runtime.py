@@ -12,6 +12,7 @@ from typing import Any
 
 from .clock import Clock
 from .core import EmulatorCore
+from .guard import ControlTokenRequired, listens_on_loopback_only
 from .httpserver import EmulatorHTTPServer
 from .settings import EmulatorSettings
 
@@ -32,7 +33,8 @@ class Emulator:
     `accounts` maps client ids to client secrets (default: the demo account). Loading a
     `state_file` happens here, so a corrupt file raises StateFileError before anything listens.
     `clock` is where emulated time comes from (default: the real clocks); tests pass a ManualClock
-    to expire tokens or bring retries due without waiting.
+    to expire tokens or bring retries due without waiting. `control_token` guards the control plane
+    (/_emulator/...); it is required when `host` is reachable from other machines.
     """
 
     def __init__(
@@ -45,12 +47,18 @@ class Emulator:
         *,
         quiet: bool = True,
         clock: Clock | None = None,
+        control_token: str | None = None,
     ) -> None:
+        if control_token is None and not listens_on_loopback_only(host):
+            raise ControlTokenRequired(
+                f"the emulator would listen on {host or 'every interface'}, which other machines can reach, "
+                "so its control plane needs a control token (control_token=...)"
+            )
         self._host = host
         self._requested_port = port
         self._quiet = quiet
         path = Path(state_file) if state_file is not None else None
-        self._core = EmulatorCore(accounts, settings, path, clock)
+        self._core = EmulatorCore(accounts, settings, path, clock, control_token)
         self._services = self._core.services
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None

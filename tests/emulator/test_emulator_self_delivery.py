@@ -10,6 +10,8 @@ import pytest
 from mypos_provider.emulator import Emulator
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from conftest import ApiClient, Control, Receiver
 
 OWN_ADDRESS_SPELLINGS = [
@@ -94,6 +96,21 @@ def test_the_sandbox_fake_endpoint_refuses_the_emulators_own_address(
 
     assert answer.json()["notification"]["response_code"] is None
     assert api.get(f"/webhooks/{hook['id']}").status_code == 200
+
+
+def test_an_emulator_on_all_interfaces_refuses_its_loopback_address(
+    api_client_for: Callable[[str], ApiClient],
+) -> None:
+    with Emulator(host="0.0.0.0", control_token=CONTROL_TOKEN) as emulator:
+        base = f"http://127.0.0.1:{emulator.port}"
+        api = api_client_for(base)
+        hook = api.create_webhook(payload_url=f"{base}/_emulator/reset")
+        sub = api.subscribe(hook["id"])
+
+        answer = api.post(f"/subscriptions/{sub['id']}/fake")
+
+        assert answer.json()["notification"]["response_code"] is None
+        assert api.get(f"/webhooks/{hook['id']}").status_code == 200
 
 
 def test_a_receiver_on_another_port_of_the_same_host_still_gets_deliveries(
