@@ -10,6 +10,7 @@ See docs/emulator.md.
 
 from .clock import Clock, ManualClock, SystemClock
 from .core import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+from .httpserver import ServerLimits
 from .persistence import StateFileError
 from .runtime import Emulator
 from .settings import EmulatorSettings, SettingsError
@@ -21,6 +22,7 @@ __all__ = [
     "Emulator",
     "EmulatorSettings",
     "ManualClock",
+    "ServerLimits",
     "SettingsError",
     "StateFileError",
     "SystemClock",

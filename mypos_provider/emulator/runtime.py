@@ -13,7 +13,7 @@ from typing import Any
 from .clock import Clock
 from .core import EmulatorCore
 from .guard import ControlTokenRequired, listens_on_loopback_only
-from .httpserver import EmulatorHTTPServer
+from .httpserver import EmulatorHTTPServer, ServerLimits
 from .settings import EmulatorSettings
 
 
@@ -34,7 +34,8 @@ class Emulator:
     `state_file` happens here, so a corrupt file raises StateFileError before anything listens.
     `clock` is where emulated time comes from (default: the real clocks); tests pass a ManualClock
     to expire tokens or bring retries due without waiting. `control_token` guards the control plane
-    (/_emulator/...); it is required when `host` is reachable from other machines.
+    (/_emulator/...); it is required when `host` is reachable from other machines. `limits` bounds
+    what one client can take: body size, open connections, and how long a request may take to arrive.
     """
 
     def __init__(
@@ -48,6 +49,7 @@ class Emulator:
         quiet: bool = True,
         clock: Clock | None = None,
         control_token: str | None = None,
+        limits: ServerLimits | None = None,
     ) -> None:
         if control_token is None and not listens_on_loopback_only(host):
             raise ControlTokenRequired(
@@ -57,6 +59,7 @@ class Emulator:
         self._host = host
         self._requested_port = port
         self._quiet = quiet
+        self._limits = limits or ServerLimits()
         path = Path(state_file) if state_file is not None else None
         self._core = EmulatorCore(accounts, settings, path, clock, control_token)
         self._services = self._core.services
@@ -68,7 +71,7 @@ class Emulator:
     def start(self) -> Emulator:
         if self._server is not None:
             return self
-        server = EmulatorHTTPServer((self._host, self._requested_port), self._core, self._quiet)
+        server = EmulatorHTTPServer((self._host, self._requested_port), self._core, self._quiet, self._limits)
         self._core.start((str(server.server_address[0]), int(server.server_address[1])))
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="mypos-emulator-http", daemon=True
