@@ -160,6 +160,12 @@ def _ignore_signal(signum: int, frame: FrameType | None) -> None:
     """Installed so the signal neither kills the process nor raises; StopSignals.wait() sees it."""
 
 
+def _dashboard_line(url: str, has_token: bool) -> str:
+    if has_token:  # never the token itself: the user has it, and stdout may be logged
+        return f"mypos emulator dashboard: {url}?token=<control token> (once; a cookie keeps the browser in)"
+    return f"mypos emulator dashboard: {url}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -188,7 +194,9 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as problem:
             print(f"mypos emulator: cannot listen on {args.host}:{args.port}: {problem}", file=sys.stderr)
             return 1
+        # The ready line stays first and exactly so: scripts and tests parse it.
         print(f"mypos emulator listening on {emulator.url}", flush=True)
+        print(_dashboard_line(emulator.dashboard_url, token is not None), flush=True)
         try:
             stop_signals.wait()
         finally:

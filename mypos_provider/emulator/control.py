@@ -63,7 +63,7 @@ def list_accounts(services: Services, request: Request) -> Response:
     return json_response(200, {"accounts": services.client_ids()})
 
 
-def _required_string(body: dict[str, Any], name: str) -> str:
+def required_string(body: dict[str, Any], name: str) -> str:
     value = body.get(name)
     if not isinstance(value, str) or not value:
         raise validation_error(name, f"{name} is required and must be a non-empty string")
@@ -72,8 +72,8 @@ def _required_string(body: dict[str, Any], name: str) -> str:
 
 def add_account(services: Services, request: Request) -> Response:
     body = request.json_body()
-    client_id = _required_string(body, "client_id")
-    client_secret = _required_string(body, "client_secret")
+    client_id = required_string(body, "client_id")
+    client_secret = required_string(body, "client_secret")
     if not services.add_account(client_id, client_secret):
         raise ApiError(409, "conflict", f"account {client_id} exists with another secret", field="client_id")
     return json_response(200, {"account": {"client_id": client_id}})
@@ -88,7 +88,7 @@ def state(services: Services, request: Request) -> Response:
 
 
 def _event_id(services: Services, body: dict[str, Any]) -> str:
-    name = _required_string(body, "event")
+    name = required_string(body, "event")
     event_id = services.resolve_event(name)
     if event_id is None:
         naming = services.settings.event_naming

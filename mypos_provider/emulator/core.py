@@ -9,7 +9,7 @@ import traceback
 from collections.abc import Mapping
 from pathlib import Path
 
-from . import auth, control, webhook_api
+from . import auth, control, dashboard, webhook_api
 from .clock import Clock, SystemClock
 from .database import Database
 from .errors import ApiError
@@ -75,6 +75,7 @@ class EmulatorCore:
         auth.register(self._routers["auth"])
         webhook_api.register(self._routers["api"])
         control.register(self._routers["control"])
+        dashboard.register(self._routers["control"])
 
     # Lifecycle
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from .clock import Clock
 from .core import EmulatorCore
-from .guard import ControlTokenRequired, listens_on_loopback_only
+from .guard import DASHBOARD_PATH, ControlTokenRequired, listens_on_loopback_only
 from .httpserver import EmulatorHTTPServer, ServerLimits
 from .settings import EmulatorSettings
 
@@ -126,6 +126,11 @@ class Emulator:
     @property
     def api_url(self) -> str:
         return f"{self.url}/v1"
+
+    @property
+    def dashboard_url(self) -> str:
+        """The dashboard page (part of the control plane)."""
+        return f"{self.url}{DASHBOARD_PATH}"
 
     @property
     def is_running(self) -> bool:

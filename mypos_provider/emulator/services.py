@@ -8,11 +8,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import views
-from .catalogue import event_by_id, event_by_name
+from .catalogue import build_payload, event_by_id, event_by_name
 from .clock import Clock
 from .database import Database
-from .delivery import Dispatcher, plan_deliveries
+from .delivery import Delivery, Dispatcher, plan_deliveries
 from .faults import FaultSet
+from .models import Subscription
 from .requestlog import RequestLog
 from .settings import EmulatorSettings
 
@@ -89,6 +90,17 @@ class Services:
             ]
             attempts.sort(key=lambda item: (item[0], item[1]), reverse=True)
             return [views.delivery_view(owner, note) for _, _, owner, note in attempts[:limit]]
+
+    def sample_delivery(self, client_id: str, sub: Subscription) -> Delivery:
+        """One invented event for one subscription, as myPOS's sandbox sends on request: it reaches the
+        webhook even when inactive, with a terminal the filter lets through. Runs in a transaction."""
+        event = event_by_id(sub.event_id)
+        assert event is not None  # subscriptions only ever reference catalogue events
+        tids = (sub.filter or {}).get("tids") or [None]
+        payload = build_payload(event, self.settings.event_naming, tids[0], self.clock.time())
+        with self.db.read() as store:
+            generation = store.generation
+        return Delivery(client_id, sub.id, sub.webhook_id, sub.event_id, payload, generation, ignore_inactive=True)
 
     def resolve_event(self, name_or_id: str) -> str | None:
         event = event_by_name(name_or_id, self.db.settings.event_naming) or event_by_id(name_or_id)

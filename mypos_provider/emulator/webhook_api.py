@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import validation, views
-from .catalogue import EVENT_TYPES, build_payload, event_by_id
-from .delivery import Delivery
+from .catalogue import EVENT_TYPES, event_by_id
 from .errors import ApiError, not_found, validation_error
 from .models import Account, Subscription, Webhook
 from .services import Services
@@ -221,21 +220,9 @@ def delete_subscription(ctx: ApiContext, subscription_id: str) -> Response:
 
 def fake_notification(ctx: ApiContext, subscription_id: str) -> Response:
     """Sandbox-only in the real service: one synthetic event to this subscription's webhook."""
-    with ctx.services.db.read() as store:
+    with ctx.services.db.read():
         sub = _own_subscription(ctx, subscription_id)
-        tids = (sub.filter or {}).get("tids") or [None]
-        event = event_by_id(sub.event_id)
-        assert event is not None  # subscriptions only ever reference catalogue events
-        payload = build_payload(event, ctx.settings.event_naming, tids[0], ctx.now())
-        delivery = Delivery(
-            ctx.account.client_id,
-            sub.id,
-            sub.webhook_id,
-            sub.event_id,
-            payload,
-            store.generation,
-            ignore_inactive=True,
-        )
+        delivery = ctx.services.sample_delivery(ctx.account.client_id, sub)
     note = ctx.services.dispatcher.attempt(delivery, 0)
     if note is None:
         raise not_found("subscription", subscription_id)

@@ -1,14 +1,14 @@
-"""`python -m mypos_provider.emulator`: one ready line, real serving, clean shutdown, loud bad state files."""
+"""`python -m mypos_provider.emulator`: the ready line first, real serving, clean shutdown, loud bad state files."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
-import selectors
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,12 +33,16 @@ def spawn(*args: str) -> subprocess.Popen[str]:
 
 
 def read_line(process: subprocess.Popen[str], timeout: float = 5) -> str:
-    assert process.stdout is not None
-    with selectors.DefaultSelector() as selector:
-        selector.register(process.stdout, selectors.EVENT_READ)
-        if not selector.select(timeout):
-            raise AssertionError(f"no line on stdout within {timeout} s")
-    return process.stdout.readline()
+    """The next stdout line. A thread, not a selector: the text wrapper may already hold the line."""
+    stdout = process.stdout
+    assert stdout is not None
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.append(stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    if not lines:
+        raise AssertionError(f"no line on stdout within {timeout} s")
+    return lines[0]
 
 
 @pytest.fixture
@@ -53,10 +57,13 @@ def running() -> Iterator[tuple[subprocess.Popen[str], str]]:
         process.wait()
 
 
-def test_prints_exactly_one_ready_line_with_the_real_port(running: tuple[subprocess.Popen[str], str]) -> None:
+def test_prints_the_ready_line_first_with_the_real_port_then_only_the_dashboard_line(
+    running: tuple[subprocess.Popen[str], str],
+) -> None:
     process, url = running
 
     assert int(url.rsplit(":", 1)[1]) > 0
+    assert read_line(process) == f"mypos emulator dashboard: {url}/_emulator/ui\n"
     process.send_signal(signal.SIGTERM)
     rest, _ = process.communicate(timeout=5)
     assert rest == ""
@@ -303,10 +310,12 @@ def test_a_control_token_file_guards_the_control_plane(tmp_path: Path) -> None:
     process, port = start("--control-token-file", str(token_file))
     try:
         status = requests.get(f"http://127.0.0.1:{port}/_emulator/health", timeout=5).status_code
+        dashboard_line = read_line(process)
     finally:
         stop(process)
 
     assert status == 401
+    assert dashboard_line.startswith(f"mypos emulator dashboard: http://127.0.0.1:{port}/_emulator/ui?token=<control")
 
 
 def test_a_short_control_token_exits_2_with_one_line() -> None:
