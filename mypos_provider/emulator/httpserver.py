@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 import select
 import socket
 import sys
@@ -26,6 +27,7 @@ from .core import EmulatorCore
 from .wire import Drop, Request, Response
 
 LINGER_SECONDS = 0.5
+_TOKEN_IN_QUERY = re.compile(r"([?&]token=)[^&\s\"]*")
 LINGER_BYTES = 64 * 1024
 
 
@@ -239,7 +241,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         if not self.server.quiet:
-            sys.stderr.write(f"{self.address_string()} {format % args}\n")
+            # The dashboard's one-time ?token=... must not land in a log.
+            line = _TOKEN_IN_QUERY.sub(r"\1<redacted>", format % args)
+            sys.stderr.write(f"{self.address_string()} {line}\n")
 
 
 __all__ = ["EmulatorHTTPServer", "ServerLimits"]

@@ -324,3 +324,22 @@ def test_a_short_control_token_exits_2_with_one_line() -> None:
     assert result.returncode == 2
     (line,) = result.stderr.splitlines()
     assert "at least 16" in line and "tinytok" not in line
+
+
+def test_the_request_log_on_stderr_never_shows_the_token_given_to_the_dashboard() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mypos_provider.emulator", "--port", "0"],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**clean_environment(), "MYPOS_EMULATOR_CONTROL_TOKEN": CONTROL_TOKEN},
+    )
+    try:
+        url = READY_LINE.match(read_line(process)).group(1)  # type: ignore[union-attr]
+        answer = requests.get(f"{url}/_emulator/ui?token={CONTROL_TOKEN}", allow_redirects=False, timeout=5)
+    finally:
+        _, stderr = stop(process)
+
+    assert answer.status_code == 303
+    assert "/_emulator/ui?token=<redacted>" in stderr and CONTROL_TOKEN not in stderr
