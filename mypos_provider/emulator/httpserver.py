@@ -2,8 +2,9 @@
 
 It protects itself from its clients: bodies are bounded (bodies.py); each request must arrive whole,
 headers and body, within `request_timeout` of its first byte, so a client trickling bytes cannot keep a
-thread; and at most `max_connections` are served at once. When full, a connection that idles between
-keep-alive requests is closed to make room; if none idles, the newcomer gets an immediate 503.
+thread (a new connection's first request is due within the same time); and at most `max_connections` are
+served at once. When full, a connection that idles between keep-alive requests is closed to make room; if
+none idles, the newcomer gets an immediate 503.
 """
 
 from __future__ import annotations
@@ -49,8 +50,11 @@ class _RequestReader(io.RawIOBase):
     def __init__(self, sock: socket.socket, limits: ServerLimits) -> None:
         self._sock = sock
         self._limits = limits
-        self._deadline: float | None = None
+        # A new connection's first request is due at once: a client that connects and sends nothing
+        # holds a thread no longer than one that trickles.
+        self._deadline: float | None = time.monotonic() + limits.request_timeout
         self.working = False  # the request is read and being answered
+        self._answered_one = False
 
     def readable(self) -> bool:
         return True
@@ -76,11 +80,14 @@ class _RequestReader(io.RawIOBase):
 
     def answered(self) -> None:
         self.working = False
+        self._answered_one = True
 
     @property
     def idle(self) -> bool:
-        """Between requests with nothing pending: safe to close when room is needed."""
-        if self.working or self._deadline is not None:
+        """Kept alive after an answer, with nothing of the next request pending: closable to make room
+        (as any keep-alive connection may be; clients reconnect). A connection before its first answer
+        never is, so one that just sent a request is never cut off."""
+        if not self._answered_one or self.working or self._deadline is not None:
             return False
         # poll, not a peeking recv: the socket has a timeout, so recv would wait for data first.
         poller = select.poll()

@@ -202,10 +202,18 @@ def test_a_full_house_frees_up_when_stalled_requests_time_out(crowded: Emulator)
 
 
 def test_idle_keep_alive_connections_make_room_for_new_ones(crowded: Emulator) -> None:
-    idle = [connect(crowded) for _ in range(3)]
+    kept_alive = [connect(crowded) for _ in range(3)]
     try:
+        for sock in kept_alive:
+            sock.sendall(head(crowded, "GET", "/_emulator/health"))
+            assert status_of(sock.recv(65536)) == 200  # answered; the connection stays open
         assert still_answers(crowded)
-        assert any(closed_within(sock, seconds=5) for sock in idle)
+        assert any(closed_within(sock, seconds=5) for sock in kept_alive)
     finally:
-        for sock in idle:
+        for sock in kept_alive:
             sock.close()
+
+
+def test_a_connection_that_sends_nothing_is_closed_at_the_request_deadline(impatient: Emulator) -> None:
+    with connect(impatient) as silent:
+        assert closed_within(silent, seconds=10)
