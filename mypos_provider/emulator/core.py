@@ -14,7 +14,7 @@ from .clock import Clock, SystemClock
 from .database import Database
 from .errors import ApiError
 from .faults import FaultRule
-from .guard import ControlGuard
+from .guard import DASHBOARD_PATH, ControlGuard
 from .models import Store
 from .persistence import StateFileError, StateWriter, load_state_file
 from .requestlog import LoggedRequest
@@ -111,6 +111,9 @@ class EmulatorCore:
         try:
             instead = self._guard.admit(request)
         except ApiError as refusal:
+            if request.path.startswith(DASHBOARD_PATH):  # a person at a browser: one plain sentence
+                text = f"{refusal.message or refusal.error}\n".encode()
+                return Response(refusal.status, text, "text/plain; charset=utf-8", refusal.headers)
             return error_response(refusal)
         return instead if instead is not None else self._process(request, "control")
 

@@ -59,10 +59,12 @@ def test_no_other_file_is_served(emulator: Emulator) -> None:
     assert answer.status_code == 404
 
 
-def test_the_page_refuses_a_foreign_host(emulator: Emulator) -> None:
+def test_the_page_refuses_a_foreign_host_in_one_plain_sentence(emulator: Emulator) -> None:
     answer = requests.get(f"{emulator.url}/_emulator/ui", headers={"Host": "rebound.example"}, timeout=5)
 
     assert answer.status_code == 403
+    assert answer.headers["Content-Type"].startswith("text/plain")
+    assert "loopback host" in answer.text and len(answer.text.splitlines()) == 1
 
 
 def test_the_page_needs_the_token_when_one_is_set() -> None:

@@ -10,6 +10,8 @@ const state = {
   expanded: new Set(), // delivery ids whose details are open
   revealed: new Map(), // webhook id -> secret, shown until hidden again
   webhooks: new Map(), // webhook id -> payload URL, for labels
+  busy: false, // a poll is in flight
+  again: false, // redraw once it is done
 };
 
 // DOM helpers
@@ -386,6 +388,24 @@ function draw(data) {
 // The poll loop
 
 async function refresh(force = false) {
+  // One request at a time: a slow answer must not let polls pile up. A forced redraw waits its turn.
+  if (state.busy) {
+    state.again = state.again || force;
+    return;
+  }
+  state.busy = true;
+  try {
+    await poll(force);
+  } finally {
+    state.busy = false;
+  }
+  if (state.again) {
+    state.again = false;
+    refresh(true);
+  }
+}
+
+async function poll(force) {
   const query = new URLSearchParams();
   if (state.filters.webhook) query.set("webhook_id", state.filters.webhook);
   if (state.filters.outcome) query.set("outcome", state.filters.outcome);
