@@ -32,26 +32,35 @@ def page_wait(browser: Any) -> Any:
     return WebDriverWait(browser, timeout=20, poll_frequency=0.05)
 
 
+def create_demo_webhook(emulator: Emulator, url: str) -> str:
+    """A webhook of the demo account (secret "browser-test-receiver-secret-01") at `url`, subscribed to
+    pos.payment.completed; answers the subscription id. Straight through /v1, as any client would."""
+    session = requests.Session()
+    session.trust_env = False
+    form = {"grant_type": "client_credentials"}
+    token = session.post(
+        f"{emulator.url}/oauth/token", auth=(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET), data=form, timeout=10
+    ).json()["access_token"]
+    session.headers["Authorization"] = f"Bearer {token}"
+    hook = session.post(
+        f"{emulator.api_url}/webhooks",
+        data={"payload_url": url, "secret": "browser-test-receiver-secret-01"},
+        timeout=10,
+    ).json()["webhook"]
+    sub = session.post(
+        f"{emulator.api_url}/subscriptions",
+        data={"webhook_id": hook["id"], "event_id": PAYMENT_COMPLETED_ID},
+        timeout=10,
+    ).json()["subscription"]
+    return str(sub["id"])
+
+
+@pytest.fixture
+def make_demo_webhook() -> Callable[[Emulator, str], str]:
+    return create_demo_webhook
+
+
 @pytest.fixture
 def api_for_demo(emulator: Emulator) -> Callable[[str], str]:
-    """Creates a webhook of the demo account (secret "browser-test-receiver-secret-01") at a URL and
-    subscribes it to pos.payment.completed; answers the subscription id. Straight through /v1, as any
-    client would, for the tests that need no engine."""
-
-    def make(url: str) -> str:
-        session = requests.Session()
-        session.trust_env = False
-        form = {"grant_type": "client_credentials"}
-        token = session.post(
-            f"{emulator.url}/oauth/token", auth=(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET), data=form, timeout=10
-        ).json()["access_token"]
-        session.headers["Authorization"] = f"Bearer {token}"
-        hook = session.post(
-            f"{emulator.api_url}/webhooks", data={"payload_url": url, "secret": "browser-test-receiver-secret-01"}
-        ).json()["webhook"]
-        sub = session.post(
-            f"{emulator.api_url}/subscriptions", data={"webhook_id": hook["id"], "event_id": PAYMENT_COMPLETED_ID}
-        ).json()["subscription"]
-        return str(sub["id"])
-
-    return make
+    """create_demo_webhook on the test's emulator, for the tests that need no engine."""
+    return lambda url: create_demo_webhook(emulator, url)

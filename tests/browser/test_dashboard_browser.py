@@ -127,8 +127,11 @@ def test_a_page_load_with_a_foreign_host_is_refused(emulator: Emulator, browser:
     assert not browser.find_elements(By.ID, "deliveries")
 
 
-def test_with_a_control_token_the_page_works_after_one_visit_with_the_token(browser: Any, page_wait: Any) -> None:
+def test_with_a_control_token_the_page_works_after_one_visit_with_the_token(
+    browser: Any, page_wait: Any, make_demo_webhook: Callable[[Emulator, str], str]
+) -> None:
     with Emulator(control_token=CONTROL_TOKEN) as emulator:
+        make_demo_webhook(emulator, "http://127.0.0.1:9/closed")
         browser.get(emulator.dashboard_url)
         assert "control token" in browser.find_element(By.TAG_NAME, "body").text
 
@@ -137,3 +140,6 @@ def test_with_a_control_token_the_page_works_after_one_visit_with_the_token(brow
         page_wait.until(lambda b: b.find_element(By.ID, "status").get_attribute("data-state") == "live")
         assert browser.current_url == emulator.dashboard_url  # the token left the address bar
         assert CONTROL_TOKEN not in str(browser.get_cookies())
+        page_wait.until(lambda b: b.find_element(By.CSS_SELECTOR, "button[data-reveal]")).click()
+        revealed = page_wait.until(lambda b: b.find_element(By.CSS_SELECTOR, ".secret-value.revealed"))
+        assert revealed.text == SECRET  # the page's own POSTs pass the guard with the cookie
