@@ -10,6 +10,7 @@ See docs/emulator.md.
 
 from .clock import Clock, ManualClock, SystemClock
 from .core import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+from .guard import ControlTokenRequired
 from .httpserver import ServerLimits
 from .persistence import StateFileError
 from .runtime import Emulator
@@ -19,6 +20,7 @@ __all__ = [
     "DEMO_CLIENT_ID",
     "DEMO_CLIENT_SECRET",
     "Clock",
+    "ControlTokenRequired",
     "Emulator",
     "EmulatorSettings",
     "ManualClock",

@@ -6,6 +6,7 @@ secret when its Reveal button is pressed."""
 from __future__ import annotations
 
 from importlib import resources
+from types import MappingProxyType
 from typing import Any
 
 from .catalogue import EVENT_TYPES
@@ -18,20 +19,24 @@ from .views import delivery_view, event_name
 from .wire import Request, Response, Router, json_response
 
 DASHBOARD_LIMIT = 100
-_ASSETS = {
-    "app.js": "text/javascript; charset=utf-8",
-    "style.css": "text/css; charset=utf-8",
-}
-_PAGE_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
+_ASSETS = MappingProxyType(
+    {
+        "app.js": "text/javascript; charset=utf-8",
+        "style.css": "text/css; charset=utf-8",
+    }
+)
+_PAGE_HEADERS = MappingProxyType(
+    {
+        "Content-Security-Policy": (
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+            "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-store",
+    }
+)
 
 
 def register(router: Router) -> None:
