@@ -1,4 +1,5 @@
-"""The test control plane under /_emulator/: no auth, no faults, no latency, not logged."""
+"""The control plane under /_emulator/: guarded by guard.py (loopback or a control token), never faulted, never
+delayed, never in the request log."""
 
 from __future__ import annotations
 
