@@ -143,3 +143,17 @@ def test_with_a_control_token_the_page_works_after_one_visit_with_the_token(
         page_wait.until(lambda b: b.find_element(By.CSS_SELECTOR, "button[data-reveal]")).click()
         revealed = page_wait.until(lambda b: b.find_element(By.CSS_SELECTOR, ".secret-value.revealed"))
         assert revealed.text == SECRET  # the page's own POSTs pass the guard with the cookie
+
+
+def test_markup_in_a_payload_url_is_shown_as_text_never_run(
+    emulator: Emulator, browser: Any, page_wait: Any, api_for_demo: Any
+) -> None:
+    hostile = "http://127.0.0.1:9/<img/src=x/onerror=document.title='owned'>"  # no spaces: a valid URL
+    api_for_demo(hostile)
+
+    browser.get(emulator.dashboard_url)
+
+    shown = page_wait.until(lambda b: b.find_element(By.CSS_SELECTOR, ".webhook-url"))
+    assert shown.text == hostile
+    assert not browser.find_elements(By.CSS_SELECTOR, "#accounts img")
+    assert browser.title == "myPOS emulator"
