@@ -8,7 +8,10 @@ Run it with `python -m mypos_provider.emulator`, or in-process:
 See docs/emulator.md.
 """
 
+from .clock import Clock, ManualClock, SystemClock
 from .core import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+from .guard import ControlTokenRequired
+from .httpserver import ServerLimits
 from .persistence import StateFileError
 from .runtime import Emulator
 from .settings import EmulatorSettings, SettingsError
@@ -16,8 +19,13 @@ from .settings import EmulatorSettings, SettingsError
 __all__ = [
     "DEMO_CLIENT_ID",
     "DEMO_CLIENT_SECRET",
+    "Clock",
+    "ControlTokenRequired",
     "Emulator",
     "EmulatorSettings",
+    "ManualClock",
+    "ServerLimits",
     "SettingsError",
     "StateFileError",
+    "SystemClock",
 ]

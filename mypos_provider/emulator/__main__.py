@@ -3,24 +3,38 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import socket
 import sys
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from .core import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+from .guard import TOKEN_ENVIRONMENT_VARIABLE, ControlTokenRequired, checked_token
 from .persistence import StateFileError
 from .runtime import Emulator
 from .settings import BODY_STYLES, EVENT_NAMINGS, SIGNING_SCHEMES, SettingsError
+
+CLIENT_SECRET_ENVIRONMENT_VARIABLE = "MYPOS_EMULATOR_CLIENT_SECRET"
 
 _DESCRIPTION = "Local emulator of the myPOS Auth API (/oauth/token) and Webhook API (/v1) on one port."
 _EPILOG = f"""\
 Without --client-id the emulator accepts the documented demo credentials:
   client id:     {DEMO_CLIENT_ID}
   client secret: {DEMO_CLIENT_SECRET}
-Each --client-id/--client-secret pair is a separate merchant account.
-Test control plane (no auth): http://HOST:PORT/_emulator/ (see docs/emulator.md)."""
+Each --client-id with its secret is a separate merchant account. A secret given with --client-secret
+is visible to other users of this machine (ps); prefer --client-secret-file, or for one account
+the environment variable {CLIENT_SECRET_ENVIRONMENT_VARIABLE}.
+Control plane and dashboard: http://HOST:PORT/_emulator/ui (see docs/emulator.md). Loopback only,
+unless a control token is set ({TOKEN_ENVIRONMENT_VARIABLE} or --control-token-file), which
+then guards every control-plane request; --host beyond loopback requires one."""
+
+_NEEDS_TOKEN = (
+    "mypos emulator: --host {host} can be reached from other machines, so the control plane needs a token: "
+    f"set {TOKEN_ENVIRONMENT_VARIABLE} or pass --control-token-file PATH"
+)
 
 # CLI flag -> setting; only flags actually given override settings restored from --state-file.
 _SETTING_FLAGS = ("token_lifetime", "latency", "event_naming", "signing_scheme", "body_style")
@@ -37,7 +51,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=8787, help="port; 0 picks a free one (default 8787)")
     parser.add_argument("--client-id", action="append", default=[], metavar="ID", help="account client id (repeatable)")
     parser.add_argument(
-        "--client-secret", action="append", default=[], metavar="SECRET", help="secret of the matching --client-id"
+        "--client-secret",
+        action="append",
+        dest="client_secrets",
+        default=[],
+        metavar="SECRET",
+        help="secret of the matching --client-id (visible to other users in ps)",
+    )
+    parser.add_argument(
+        "--client-secret-file",
+        action="append",
+        dest="client_secrets",
+        type=_secret_file("--client-secret-file"),
+        metavar="PATH",
+        help="read the matching --client-id's secret from this file",
+    )
+    parser.add_argument(
+        "--control-token-file",
+        type=_secret_file("--control-token-file"),
+        metavar="PATH",
+        help=f"read the control token from this file (or set {TOKEN_ENVIRONMENT_VARIABLE})",
     )
     parser.add_argument("--state-file", metavar="PATH", help="persist all state in this JSON file across restarts")
     parser.add_argument("--token-lifetime", type=float, metavar="SECONDS", help="access token lifetime (default 3600)")
@@ -51,10 +84,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _secret_file(flag: str) -> Any:
+    """An argparse type that reads a secret from a file (one trailing newline dropped)."""
+
+    def read(path: str) -> str:
+        try:
+            value = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+        except (OSError, UnicodeDecodeError) as problem:
+            raise argparse.ArgumentTypeError(f"cannot read {path}: {getattr(problem, 'strerror', problem)}") from None
+        if not value:
+            raise argparse.ArgumentTypeError(f"{path} is empty")
+        return value
+
+    read.__name__ = flag  # argparse names the type in its error message
+    return read
+
+
 def _accounts(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, str] | None:
-    if len(args.client_id) != len(args.client_secret):
-        parser.error("every --client-id needs exactly one --client-secret")
-    return dict(zip(args.client_id, args.client_secret, strict=True)) if args.client_id else None
+    secrets = list(args.client_secrets)
+    from_environment = os.environ.get(CLIENT_SECRET_ENVIRONMENT_VARIABLE)
+    if not secrets and len(args.client_id) == 1 and from_environment:
+        secrets = [from_environment]
+    if len(args.client_id) != len(secrets):
+        parser.error(
+            "every --client-id needs exactly one secret: --client-secret-file PATH (or --client-secret, "
+            f"visible in ps), or for a single account the environment variable {CLIENT_SECRET_ENVIRONMENT_VARIABLE}"
+        )
+    return dict(zip(args.client_id, secrets, strict=True)) if args.client_id else None
+
+
+def _control_token(args: argparse.Namespace) -> str | None:
+    """From --control-token-file, else the environment; never from the command line itself."""
+    return checked_token(args.control_token_file or os.environ.get(TOKEN_ENVIRONMENT_VARIABLE) or None)
 
 
 def _setting_overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -99,14 +160,30 @@ def _ignore_signal(signum: int, frame: FrameType | None) -> None:
     """Installed so the signal neither kills the process nor raises; StopSignals.wait() sees it."""
 
 
+def _dashboard_line(url: str, has_token: bool) -> str:
+    if has_token:  # never the token itself: the user has it, and stdout may be logged
+        return f"mypos emulator dashboard: {url}?token=<control token> (once; a cookie keeps the browser in)"
+    return f"mypos emulator dashboard: {url}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     accounts = _accounts(parser, args)
+    try:
+        token = _control_token(args)
+    except ValueError as problem:
+        print(f"mypos emulator: {problem}", file=sys.stderr)
+        return 2
     with StopSignals() as stop_signals:
         try:
-            emulator = Emulator(args.host, args.port, accounts, state_file=args.state_file, quiet=args.quiet)
+            emulator = Emulator(
+                args.host, args.port, accounts, state_file=args.state_file, quiet=args.quiet, control_token=token
+            )
             emulator.update_settings(**_setting_overrides(args))
+        except ControlTokenRequired:
+            print(_NEEDS_TOKEN.format(host=args.host or "''"), file=sys.stderr)
+            return 2
         except StateFileError as problem:
             print(f"mypos emulator: {problem}", file=sys.stderr)
             return 2
@@ -117,7 +194,9 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as problem:
             print(f"mypos emulator: cannot listen on {args.host}:{args.port}: {problem}", file=sys.stderr)
             return 1
+        # The ready line stays first and exactly so: scripts and tests parse it.
         print(f"mypos emulator listening on {emulator.url}", flush=True)
+        print(_dashboard_line(emulator.dashboard_url, token is not None), flush=True)
         try:
             stop_signals.wait()
         finally:

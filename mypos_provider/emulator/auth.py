@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import time
-from typing import TYPE_CHECKING
 
 from .errors import ApiError
 from .models import Account
+from .services import Services
 from .wire import Request, Response, Router, empty_response, json_response
-
-if TYPE_CHECKING:
-    from .core import EmulatorCore
 
 
 def _invalid_client() -> ApiError:
@@ -39,17 +35,17 @@ def basic_credentials(request: Request) -> tuple[str, str] | None:
     return (client_id, client_secret) if colon else None
 
 
-def authenticated_client(core: EmulatorCore, request: Request) -> Account:
+def authenticated_client(services: Services, request: Request) -> Account:
     credentials = basic_credentials(request)
-    with core.store.lock:
-        account = core.store.authenticate(*credentials) if credentials else None
+    with services.db.read() as store:
+        account = store.authenticate(*credentials) if credentials else None
     if account is None:
         raise _invalid_client()
     return account
 
 
-def issue_token(core: EmulatorCore, request: Request) -> Response:
-    account = authenticated_client(core, request)
+def issue_token(services: Services, request: Request) -> Response:
+    account = authenticated_client(services, request)
     fields = request.fields()
     grant_type = fields.get("grant_type")
     if not grant_type:
@@ -57,10 +53,10 @@ def issue_token(core: EmulatorCore, request: Request) -> Response:
     if grant_type != "client_credentials":
         raise ApiError(400, "unsupported_grant_type", body={"error": "unsupported_grant_type"})
     scope = fields.get("scope") or None
-    settings = core.settings
-    with core.store.lock:
-        token = core.store.issue_token(account.client_id, str(scope) if scope else None, settings.token_lifetime)
-    core.changed()
+    settings = services.settings
+    with services.db.write() as store:
+        now = services.clock.time()
+        token = store.issue_token(account.client_id, str(scope) if scope else None, settings.token_lifetime, now)
     answer: dict[str, object] = {
         "access_token": token.value,
         "token_type": "Bearer",
@@ -71,15 +67,13 @@ def issue_token(core: EmulatorCore, request: Request) -> Response:
     return json_response(200, answer, {"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 
-def revoke_token(core: EmulatorCore, request: Request) -> Response:
-    account = authenticated_client(core, request)
+def revoke_token(services: Services, request: Request) -> Response:
+    account = authenticated_client(services, request)
     token = request.fields().get("token")
     if not token:
         raise ApiError(400, "invalid_request", body={"error": "invalid_request"})
-    with core.store.lock:
-        revoked = core.store.revoke_token(str(token), account.client_id)
-    if revoked:
-        core.changed()
+    with services.db.write() as store:
+        store.revoke_token(str(token), account.client_id)
     return empty_response(200)
 
 
@@ -87,30 +81,30 @@ def _invalid_token(message: str, error: str = "invalid_token") -> ApiError:
     return ApiError(401, error, message, headers={"WWW-Authenticate": f'Bearer error="{error}"'})
 
 
-def bearer_account(core: EmulatorCore, request: Request) -> Account:
+def bearer_account(services: Services, request: Request) -> Account:
     """The account whose token authorises this Webhook API request, or a 401."""
     scheme, _, value = request.header("Authorization").partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
         raise _invalid_token("an Authorization: Bearer token is required")
-    with core.store.lock:
-        token = core.store.tokens.get(value.strip())
+    with services.db.read() as store:
+        token = store.tokens.get(value.strip())
         if token is None:
             raise _invalid_token("the access token is unknown")
         if token.revoked:
             raise _invalid_token("the access token has been revoked")
-        if not token.is_usable(time.time()):
+        if not token.is_usable(services.clock.time()):
             raise _invalid_token("the access token has expired")
-        if core.settings.require_scope and "webhooks" not in token.scopes:
+        if services.settings.require_scope and "webhooks" not in token.scopes:
             raise _invalid_token("the access token was not issued with scope=webhooks", "insufficient_scope")
-        return core.store.accounts[token.client_id]
+        return store.accounts[token.client_id]
 
 
-def claimed_client_id(core: EmulatorCore, request: Request) -> str | None:
+def claimed_client_id(services: Services, request: Request) -> str | None:
     """Who a request says it is (for the request log), whether or not it authenticates."""
     credentials = basic_credentials(request)
-    with core.store.lock:
+    with services.db.read() as store:
         if credentials is not None:
-            return credentials[0] if credentials[0] in core.store.accounts else None
+            return credentials[0] if credentials[0] in store.accounts else None
         scheme, _, value = request.header("Authorization").partition(" ")
-        token = core.store.tokens.get(value.strip()) if scheme.lower() == "bearer" else None
+        token = store.tokens.get(value.strip()) if scheme.lower() == "bearer" else None
         return token.client_id if token is not None else None

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import heapq
-import http.client
 import itertools
-import ssl
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import SplitResult, urlsplit
 
 from .catalogue import build_payload, event_by_id, terminal_id_of
+from .clock import Clock
+from .database import Database
 from .models import Notification, Store
+from .sender import OwnAddress, post
 from .settings import EmulatorSettings
 from .signing import render_body, signature_header
 
@@ -36,46 +36,12 @@ class Delivery:
     ignore_inactive: bool = False
 
 
-def post_json(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int | None:
-    """POSTs and returns the receiver's status, or None when no HTTP answer came back.
-
-    http.client rather than urllib.request: urllib title-cases header names (X-Mypos-Signature) and
-    follows redirects, while myPOS sends X-myPOS-* and counts every 3xx as a failure. No proxies either,
-    so a developer's http_proxy never captures loopback deliveries. HTTPS verifies certificates.
-    """
-    target = urlsplit(url)
-    path = (target.path or "/") + (f"?{target.query}" if target.query else "")
-    try:
-        connection = _connection(target, timeout)
-    except ValueError:  # e.g. a non-numeric port
-        return None
-    try:
-        connection.request("POST", path, body=body, headers=headers)
-        answer = connection.getresponse()
-        answer.read()
-        return answer.status
-    except (OSError, http.client.HTTPException):
-        return None
-    finally:
-        connection.close()
-
-
-def _connection(target: SplitResult, timeout: float) -> http.client.HTTPConnection:
-    if target.scheme == "https":
-        context = ssl.create_default_context()
-        return http.client.HTTPSConnection(target.hostname or "", target.port, timeout=timeout, context=context)
-    return http.client.HTTPConnection(target.hostname or "", target.port, timeout=timeout)
-
-
-def is_delivered(response_code: int | None) -> bool:
-    return response_code is not None and 200 <= response_code < 300
-
-
 class _Scheduler:
     """A timer heap on one thread; each due job runs on its own daemon thread so a slow receiver blocks nobody."""
 
-    def __init__(self) -> None:
-        self._jobs: list[tuple[float, int, Callable[[], None]]] = []
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._jobs: list[tuple[float, int, Callable[[], object]]] = []
         self._order = itertools.count()
         self._wakeup = threading.Condition()
         self._stopped = False
@@ -96,9 +62,9 @@ class _Scheduler:
         with self._wakeup:
             self._jobs.clear()
 
-    def call_later(self, delay: float, job: Callable[[], None]) -> None:
+    def call_later(self, delay: float, job: Callable[[], object]) -> None:
         with self._wakeup:
-            heapq.heappush(self._jobs, (time.monotonic() + delay, next(self._order), job))
+            heapq.heappush(self._jobs, (self._clock.monotonic() + delay, next(self._order), job))
             self._wakeup.notify()
 
     def _run(self) -> None:
@@ -109,17 +75,16 @@ class _Scheduler:
                     return
             threading.Thread(target=job, name="mypos-emulator-delivery", daemon=True).start()
 
-    def _next_due_job(self) -> Callable[[], None] | None:
+    def _next_due_job(self) -> Callable[[], object] | None:
         while not self._stopped:
             if not self._jobs:
                 self._wakeup.wait()
                 continue
             due, _, job = self._jobs[0]
-            wait = due - time.monotonic()
-            if wait <= 0:
+            if self._clock.monotonic() >= due:
                 heapq.heappop(self._jobs)
                 return job
-            self._wakeup.wait(wait)
+            self._clock.wait_until(self._wakeup, due)
         return None
 
 
@@ -133,21 +98,15 @@ class _Target:
 class Dispatcher:
     """Sends deliveries, records every attempt as a Notification and schedules retries after failures."""
 
-    def __init__(
-        self,
-        store: Store,
-        settings: Callable[[], EmulatorSettings],
-        generation: Callable[[], int],
-        changed: Callable[[], None],
-    ) -> None:
-        self._store = store
-        self._settings = settings
-        self._generation = generation
-        self._changed = changed
-        self._scheduler = _Scheduler()
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._scheduler = _Scheduler(db.clock)
+        self._own_address: OwnAddress | None = None
 
-    def start(self) -> None:
-        self._scheduler = _Scheduler()  # fresh thread, so a stopped emulator can start again
+    def start(self, own_address: OwnAddress | None) -> None:
+        """Starts the retry scheduler; deliveries that would reach `own_address` are refused."""
+        self._own_address = own_address
+        self._scheduler = _Scheduler(self._db.clock)  # fresh thread, so a stopped emulator can start again
         self._scheduler.start()
 
     def stop(self) -> None:
@@ -175,69 +134,80 @@ class Dispatcher:
 
     def send_later(self, deliveries: list[Delivery]) -> None:
         for delivery in deliveries:
-            self._scheduler.call_later(0, lambda d=delivery: self.attempt(d, 0))
+            self._scheduler.call_later(0, functools.partial(self.attempt, delivery, 0))
 
     def attempt(self, delivery: Delivery, retry_count: int) -> Notification | None:
         target = self._target(delivery)
         if target is None:
             return None  # the webhook or subscription went away: myPOS stops delivering too
-        settings = self._settings()
-        timestamp = int(time.time())
+        settings = self._db.settings
+        clock = self._db.clock
+        timestamp = int(clock.time())
+        signature = signature_header(target.secret, delivery.payload, settings.signing_scheme, timestamp)
         headers = {
             "Content-Type": "application/json",
             "User-Agent": USER_AGENT,
             "X-myPOS-Event": target.event_name,
-            "X-myPOS-Signature": signature_header(target.secret, delivery.payload, settings.signing_scheme, timestamp),
+            "X-myPOS-Signature": signature,
         }
-        sent_on = time.time()
+        sent_on = clock.time()
         body = render_body(delivery.payload, settings.body_style)
-        code = post_json(target.url, body, headers, settings.delivery_timeout)
+        answer = post(target.url, body, headers, settings.delivery_timeout, self._own_address)
+        retry_delay = _retry_delay(answer.status, retry_count, settings)
         note = Notification(
             id=str(uuid.uuid4()),
             event=target.event_name,
             payload=delivery.payload,
             sent_on=sent_on,
-            response_code=code,
+            response_code=answer.status,
             retry_count=retry_count,
             url=target.url,
             webhook_id=delivery.webhook_id,
             subscription_id=delivery.subscription_id,
+            signature=signature,
+            body=body.decode("ascii"),
+            answer=answer.body,
+            answered_in=answer.seconds,
+            error=answer.error,
+            next_retry_at=None if retry_delay is None else clock.time() + retry_delay,
         )
         if not self._record(delivery, note):
             return None
-        self._retry_if_failed(delivery, note, settings)
+        if retry_delay is not None:
+            retry = functools.partial(self.attempt, delivery, retry_count + 1)
+            self._scheduler.call_later(retry_delay, retry)
         return note
 
     def _target(self, delivery: Delivery) -> _Target | None:
         """Re-reads the webhook each attempt, as a retrying sender would: a new URL or secret applies."""
-        with self._store.lock:
-            if delivery.generation != self._generation():
+        with self._db.read() as store:
+            if delivery.generation != store.generation:
                 return None
-            account = self._store.accounts.get(delivery.client_id)
+            account = store.accounts.get(delivery.client_id)
             if account is None or account.live_subscription(delivery.subscription_id) is None:
                 return None
             hook = account.live_webhook(delivery.webhook_id)
             if hook is None or not (hook.is_active or delivery.ignore_inactive):
                 return None
             event = event_by_id(delivery.event_id)
-            name = event.name(self._settings().event_naming) if event else delivery.event_id
+            name = event.name(self._db.settings.event_naming) if event else delivery.event_id
             return _Target(hook.payload_url, hook.secret, name)
 
     def _record(self, delivery: Delivery, note: Notification) -> bool:
-        with self._store.lock:
-            account = self._store.accounts.get(delivery.client_id)
-            if account is None or delivery.generation != self._generation():
-                return False  # reset while the attempt was in flight
+        with self._db.write() as store:
+            account = store.accounts.get(delivery.client_id)
+            if account is None or delivery.generation != store.generation:
+                return False  # reset while the attempt was in flight (a rare, harmless extra save)
             account.notifications.append(note)
-        self._changed()
         return True
 
-    def _retry_if_failed(self, delivery: Delivery, note: Notification, settings: EmulatorSettings) -> None:
-        delays = settings.delivery_retry_delays
-        if is_delivered(note.response_code) or note.retry_count >= len(delays):
-            return
-        next_try = note.retry_count + 1
-        self._scheduler.call_later(delays[note.retry_count], lambda: self.attempt(delivery, next_try))
+
+def _retry_delay(status: int | None, retry_count: int, settings: EmulatorSettings) -> float | None:
+    """Seconds until the next attempt after this one, or None when it succeeded or retries ran out."""
+    delays = settings.delivery_retry_delays
+    if Notification.counts_as_delivered(status) or retry_count >= len(delays):
+        return None
+    return delays[retry_count]
 
 
 def filter_matches(event_filter: dict[str, Any] | None, is_pos_event: bool, terminal_id: str | None) -> bool:
@@ -254,20 +224,20 @@ def plan_deliveries(
     terminal_id: str | None,
     payload: Any | None,
     settings: EmulatorSettings,
-    generation: int,
+    now: float,
 ) -> list[Delivery]:
-    """Who receives an event: active webhooks subscribed to it whose filter matches. Caller holds the lock."""
+    """Who receives an event: active webhooks subscribed to it whose filter matches. Runs in a transaction."""
     event = event_by_id(event_id)
     assert event is not None
     deliveries: list[Delivery] = []
     for client_id in client_ids:
         account = store.accounts[client_id]
-        body = payload if payload is not None else build_payload(event, settings.event_naming, terminal_id, time.time())
+        body = payload if payload is not None else build_payload(event, settings.event_naming, terminal_id, now)
         body_terminal = terminal_id or terminal_id_of(body)
         for sub in account.live_subscriptions():
             hook = account.live_webhook(sub.webhook_id)
             if sub.event_id != event_id or hook is None or not hook.is_active:
                 continue
             if filter_matches(sub.filter, event.is_pos, body_terminal):
-                deliveries.append(Delivery(client_id, sub.id, hook.id, event_id, body, generation))
+                deliveries.append(Delivery(client_id, sub.id, hook.id, event_id, body, store.generation))
     return deliveries

@@ -153,6 +153,12 @@ class FaultSet:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._rules: list[FaultRule] = []
+        self._revision = 0
+
+    @property
+    def revision(self) -> int:
+        """Counts rule-set changes, so a poller can tell the rules changed."""
+        return self._revision
 
     def replace(self, raw_rules: Any) -> None:
         if not isinstance(raw_rules, list):
@@ -160,10 +166,12 @@ class FaultSet:
         rules = [parse_rule(raw, index) for index, raw in enumerate(raw_rules)]
         with self._lock:
             self._rules = rules
+            self._revision += 1
 
     def clear(self) -> None:
         with self._lock:
             self._rules = []
+            self._revision += 1
 
     def describe(self) -> list[dict[str, Any]]:
         with self._lock:

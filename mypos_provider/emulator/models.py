@@ -1,6 +1,6 @@
 """The emulator's data: accounts (one per client credentials pair) and what each owns.
 
-Every method here expects the caller to hold `Store.lock`.
+Nothing here locks: every method expects to run inside a transaction of `database.Database`.
 """
 
 from __future__ import annotations
@@ -8,8 +8,6 @@ from __future__ import annotations
 import hmac
 import secrets
 import string
-import threading
-import time
 import types
 import typing
 from dataclasses import asdict, dataclass, field
@@ -52,6 +50,9 @@ class Subscription:
 
 @dataclass
 class Notification:
+    """One delivery attempt. The first nine fields are the public /v1 record; the rest are details for
+    the control plane and its dashboard (defaults keep state files of older versions loadable)."""
+
     id: str
     event: str
     payload: Any
@@ -61,6 +62,21 @@ class Notification:
     url: str
     webhook_id: str
     subscription_id: str
+    signature: str = ""  # the X-myPOS-Signature header sent
+    body: str = ""  # the exact body sent (JSON, ASCII-escaped)
+    answer: str = ""  # the start of the receiver's answer body
+    answered_in: float | None = None  # real seconds until the receiver answered
+    error: str | None = None  # why no HTTP answer came back
+    next_retry_at: float | None = None  # when the next attempt is due, if one is scheduled
+
+    @staticmethod
+    def counts_as_delivered(response_code: int | None) -> bool:
+        """Only a 2xx answer is a delivery; 3xx (never followed), 4xx, 5xx and no answer are failures."""
+        return response_code is not None and 200 <= response_code < 300
+
+    @property
+    def delivered(self) -> bool:
+        return self.counts_as_delivered(self.response_code)
 
 
 @dataclass
@@ -118,12 +134,13 @@ class Account:
 
 
 class Store:
-    """All mutable API state behind one lock, so concurrent requests never interleave half-updates."""
+    """All mutable API state: accounts, what they own, and the tokens issued to them."""
 
     def __init__(self) -> None:
-        self.lock = threading.RLock()
         self.accounts: dict[str, Account] = {}
         self.tokens: dict[str, Token] = {}
+        # Bumped by every reset, so work started before a reset (a delivery in flight) records nothing.
+        self.generation = 0
 
     def add_account(self, client_id: str, client_secret: str) -> Account:
         account = self.accounts.get(client_id)
@@ -140,8 +157,7 @@ class Store:
         matches = hmac.compare_digest(account.client_secret.encode(), client_secret.encode())
         return account if matches else None
 
-    def issue_token(self, client_id: str, scope: str | None, lifetime: float) -> Token:
-        now = time.time()
+    def issue_token(self, client_id: str, scope: str | None, lifetime: float, now: float) -> Token:
         value = "".join(secrets.choice(_TOKEN_ALPHABET) for _ in range(TOKEN_LENGTH))
         token = Token(value, client_id, scope, issued_at=now, expires_at=now + lifetime)
         self.tokens[value] = token
@@ -155,13 +171,13 @@ class Store:
         token.revoked = True
         return True
 
-    def expire_all_tokens(self) -> int:
-        now = time.time()
+    def expire_all_tokens(self, now: float) -> int:
         for token in self.tokens.values():
             token.expires_at = min(token.expires_at, now)
         return len(self.tokens)
 
     def clear_objects(self) -> None:
+        self.generation += 1
         self.tokens.clear()
         for account in self.accounts.values():
             account.clear_objects()

@@ -27,9 +27,9 @@ def load_state_file(path: Path) -> dict[str, Any] | None:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as problem:
         raise StateFileError(f"cannot load state file {path}: {problem}") from None
-    problem = _shape_problem(document)
-    if problem:
-        raise StateFileError(f"cannot load state file {path}: {problem}")
+    shape_problem = _shape_problem(document)
+    if shape_problem:
+        raise StateFileError(f"cannot load state file {path}: {shape_problem}")
     return document
 
 

@@ -10,8 +10,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from .clock import Clock
 from .core import EmulatorCore
-from .httpserver import EmulatorHTTPServer
+from .guard import DASHBOARD_PATH, ControlTokenRequired, listens_on_loopback_only
+from .httpserver import EmulatorHTTPServer, ServerLimits
 from .settings import EmulatorSettings
 
 
@@ -19,7 +21,7 @@ def _shut_down_promptly(server: EmulatorHTTPServer) -> None:
     """shutdown() waits for the serve loop's next poll; a throwaway connection wakes it at once."""
     stopper = threading.Thread(target=server.shutdown, daemon=True)
     stopper.start()
-    host, port = server.server_address[:2]
+    host, port = str(server.server_address[0]), int(server.server_address[1])
     with contextlib.suppress(OSError):
         socket.create_connection(("127.0.0.1" if host in ("0.0.0.0", "") else host, port), timeout=0.5).close()
     stopper.join()
@@ -30,6 +32,10 @@ class Emulator:
 
     `accounts` maps client ids to client secrets (default: the demo account). Loading a
     `state_file` happens here, so a corrupt file raises StateFileError before anything listens.
+    `clock` is where emulated time comes from (default: the real clocks); tests pass a ManualClock
+    to expire tokens or bring retries due without waiting. `control_token` guards the control plane
+    (/_emulator/...); it is required when `host` is reachable from other machines. `limits` bounds
+    what one client can take: body size, open connections, and how long a request may take to arrive.
     """
 
     def __init__(
@@ -41,11 +47,22 @@ class Emulator:
         state_file: str | os.PathLike[str] | None = None,
         *,
         quiet: bool = True,
+        clock: Clock | None = None,
+        control_token: str | None = None,
+        limits: ServerLimits | None = None,
     ) -> None:
+        if control_token is None and not listens_on_loopback_only(host):
+            raise ControlTokenRequired(
+                f"the emulator would listen on {host or 'every interface'}, which other machines can reach, "
+                "so its control plane needs a control token (control_token=...)"
+            )
         self._host = host
         self._requested_port = port
         self._quiet = quiet
-        self._core = EmulatorCore(accounts, settings, Path(state_file) if state_file is not None else None)
+        self._limits = limits or ServerLimits()
+        path = Path(state_file) if state_file is not None else None
+        self._core = EmulatorCore(accounts, settings, path, clock, control_token)
+        self._services = self._core.services
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -54,8 +71,8 @@ class Emulator:
     def start(self) -> Emulator:
         if self._server is not None:
             return self
-        server = EmulatorHTTPServer((self._host, self._requested_port), self._core, self._quiet)
-        self._core.start()
+        server = EmulatorHTTPServer((self._host, self._requested_port), self._core, self._quiet, self._limits)
+        self._core.start((str(server.server_address[0]), int(server.server_address[1])))
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="mypos-emulator-http", daemon=True
         )
@@ -76,7 +93,7 @@ class Emulator:
         self._core.stop()
 
     def reset(self) -> None:
-        self._core.reset()
+        self._services.reset()
 
     def __enter__(self) -> Emulator:
         return self.start()
@@ -111,6 +128,11 @@ class Emulator:
         return f"{self.url}/v1"
 
     @property
+    def dashboard_url(self) -> str:
+        """The dashboard page (part of the control plane)."""
+        return f"{self.url}{DASHBOARD_PATH}"
+
+    @property
     def is_running(self) -> bool:
         return self._server is not None
 
@@ -119,37 +141,37 @@ class Emulator:
     @property
     def settings(self) -> EmulatorSettings:
         """A copy: change settings through update_settings()."""
-        return self._core.settings.updated({})
+        return self._services.settings.updated({})
 
     def update_settings(self, **changes: Any) -> EmulatorSettings:
-        return self._core.update_settings(changes).updated({})
+        return self._services.update_settings(changes).updated({})
 
     def add_account(self, client_id: str, client_secret: str) -> None:
-        if not self._core.add_account(client_id, client_secret):
+        if not self._services.add_account(client_id, client_secret):
             raise ValueError(f"account {client_id} exists with another secret")
 
     def expire_tokens(self) -> int:
-        return self._core.expire_tokens()
+        return self._services.expire_tokens()
 
     def issued_tokens(self) -> list[str]:
         """Every access token issued since the last reset, so tests can prove none leaked anywhere."""
-        with self._core.store.lock:
-            return list(self._core.store.tokens)
+        with self._services.db.read() as store:
+            return list(store.tokens)
 
     def set_faults(self, rules: list[dict[str, Any]]) -> None:
-        self._core.faults.replace(rules)
+        self._services.faults.replace(rules)
 
     def clear_faults(self) -> None:
-        self._core.faults.clear()
+        self._services.faults.clear()
 
     def faults(self) -> list[dict[str, Any]]:
-        return self._core.faults.describe()
+        return self._services.faults.describe()
 
     def requests(self) -> list[dict[str, Any]]:
-        return self._core.request_log.entries()
+        return self._services.request_log.entries()
 
     def state(self) -> dict[str, Any]:
-        return self._core.state_document()
+        return self._services.state_document()
 
     def emit_event(
         self,
@@ -160,9 +182,9 @@ class Emulator:
         wait: bool = True,
     ) -> dict[str, Any]:
         """Emits `event` (a name in the active naming, or an event id); see POST /_emulator/events."""
-        event_id = self._core.resolve_event(event)
+        event_id = self._services.resolve_event(event)
         if event_id is None:
             raise ValueError(f"unknown event {event!r}")
-        if client_id is not None and client_id not in self._core.client_ids():
+        if client_id is not None and client_id not in self._services.client_ids():
             raise ValueError(f"unknown account {client_id!r}")
-        return self._core.emit(event_id, client_id, terminal_id, payload, wait=wait)
+        return self._services.emit(event_id, client_id, terminal_id, payload, wait=wait)

@@ -71,6 +71,30 @@ def notification_view(note: Notification, settings: EmulatorSettings) -> dict[st
     }
 
 
+def delivery_view(client_id: str, note: Notification) -> dict[str, Any]:
+    """One attempt with everything a developer debugging a receiver wants (control plane only).
+    Times are epoch seconds whatever `created_on_format` says: this shape is the emulator's own."""
+    return {
+        "id": note.id,
+        "client_id": client_id,
+        "event": note.event,
+        "webhook_id": note.webhook_id,
+        "subscription_id": note.subscription_id,
+        "url": note.url,
+        "attempt": note.retry_count + 1,
+        "retry_count": note.retry_count,
+        "sent_on": note.sent_on,
+        "delivered": note.delivered,
+        "response_code": note.response_code,
+        "answered_in_ms": None if note.answered_in is None else round(note.answered_in * 1000, 1),
+        "answer": note.answer,
+        "error": note.error,
+        "next_retry_at": note.next_retry_at,
+        "signature": note.signature,
+        "body": note.body,
+    }
+
+
 def single(key: str, item: dict[str, Any], settings: EmulatorSettings) -> dict[str, Any]:
     return {key: item} if settings.wrap_single_objects else item
 

@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import validation, views
-from .catalogue import EVENT_TYPES, build_payload, event_by_id
-from .delivery import Delivery
+from .catalogue import EVENT_TYPES, event_by_id
 from .errors import ApiError, not_found, validation_error
 from .models import Account, Subscription, Webhook
+from .services import Services
 from .settings import EmulatorSettings
 from .wire import Request, Response, Router, empty_response, json_response
-
-if TYPE_CHECKING:
-    from .core import EmulatorCore
 
 
 @dataclass
 class ApiContext:
-    core: EmulatorCore
+    services: Services
     request: Request
     account: Account
     # One settings snapshot per request, so a concurrent settings change never mixes two shapes.
@@ -36,6 +32,9 @@ class ApiContext:
 
     def deleted(self) -> Response:
         return empty_response(self.settings.delete_status)
+
+    def now(self) -> float:
+        return self.services.clock.time()
 
 
 def register(router: Router) -> None:
@@ -69,7 +68,7 @@ def _own_webhook(ctx: ApiContext, webhook_id: str) -> Webhook:
 
 
 def list_webhooks(ctx: ApiContext) -> Response:
-    with ctx.core.store.lock:
+    with ctx.services.db.read():
         items = [views.webhook_view(hook, ctx.settings) for hook in ctx.account.live_webhooks()]
     return ctx.page("webhooks", items)
 
@@ -78,16 +77,15 @@ def create_webhook(ctx: ApiContext) -> Response:
     fields = ctx.request.fields()
     url = validation.payload_url(validation.required_text(fields, "payload_url"))
     secret = validation.secret(validation.required_text(fields, "secret"))
-    hook = Webhook(str(uuid.uuid4()), url, secret, is_active=True, created_on=time.time())
-    with ctx.core.store.lock:
+    hook = Webhook(str(uuid.uuid4()), url, secret, is_active=True, created_on=ctx.now())
+    with ctx.services.db.write():
         ctx.account.webhooks[hook.id] = hook
         view = views.webhook_view(hook, ctx.settings)
-    ctx.core.changed()
     return ctx.single("webhook", view, ctx.settings.create_status)
 
 
 def get_webhook(ctx: ApiContext, webhook_id: str) -> Response:
-    with ctx.core.store.lock:
+    with ctx.services.db.read():
         view = views.webhook_detail_view(_own_webhook(ctx, webhook_id), ctx.account, ctx.settings)
     return ctx.single("webhook", view)
 
@@ -107,20 +105,17 @@ def _webhook_changes(fields: dict[str, Any]) -> dict[str, Any]:
 
 def update_webhook(ctx: ApiContext, webhook_id: str) -> Response:
     changes = _webhook_changes(ctx.request.fields())
-    with ctx.core.store.lock:
+    with ctx.services.db.write() if changes else ctx.services.db.read():
         hook = _own_webhook(ctx, webhook_id)
         for name, value in changes.items():
             setattr(hook, name, value)
         view = views.webhook_view(hook, ctx.settings)
-    if changes:
-        ctx.core.changed()
     return ctx.single("webhook", view)
 
 
 def delete_webhook(ctx: ApiContext, webhook_id: str) -> Response:
-    with ctx.core.store.lock:
-        ctx.account.delete_webhook(_own_webhook(ctx, webhook_id), time.time())
-    ctx.core.changed()
+    with ctx.services.db.write():
+        ctx.account.delete_webhook(_own_webhook(ctx, webhook_id), ctx.now())
     return ctx.deleted()
 
 
@@ -150,7 +145,7 @@ def _own_subscription(ctx: ApiContext, subscription_id: str) -> Subscription:
 
 def list_subscriptions(ctx: ApiContext) -> Response:
     webhook_id = ctx.request.query.get("webhook_id")
-    with ctx.core.store.lock:
+    with ctx.services.db.read():
         subs = ctx.account.live_subscriptions()
         if webhook_id:
             subs = [sub for sub in subs if sub.webhook_id == webhook_id]
@@ -159,7 +154,7 @@ def list_subscriptions(ctx: ApiContext) -> Response:
 
 
 def get_subscription(ctx: ApiContext, subscription_id: str) -> Response:
-    with ctx.core.store.lock:
+    with ctx.services.db.read():
         view = views.subscription_view(_own_subscription(ctx, subscription_id), ctx.account, ctx.settings)
     return ctx.single("subscription", view)
 
@@ -196,13 +191,12 @@ def create_subscription(ctx: ApiContext) -> Response:
     fields = ctx.request.fields()
     event_id = _subscribed_event_id(fields)
     event_filter = validation.subscription_filter(fields.get("filter"))
-    with ctx.core.store.lock:
+    with ctx.services.db.write():
         hook = _subscribed_webhook(ctx.account, fields)
         _refuse_duplicate(ctx, hook, event_id)
-        sub = Subscription(str(uuid.uuid4()), hook.id, event_id, event_filter, created_on=time.time())
+        sub = Subscription(str(uuid.uuid4()), hook.id, event_id, event_filter, created_on=ctx.now())
         ctx.account.subscriptions[sub.id] = sub
         view = views.subscription_view(sub, ctx.account, ctx.settings)
-    ctx.core.changed()
     return ctx.single("subscription", view, ctx.settings.create_status)
 
 
@@ -210,41 +204,26 @@ def update_subscription(ctx: ApiContext, subscription_id: str) -> Response:
     fields = ctx.request.fields()
     has_filter = "filter" in fields
     event_filter = validation.subscription_filter(fields["filter"]) if has_filter else None
-    with ctx.core.store.lock:
+    with ctx.services.db.write() if has_filter else ctx.services.db.read():
         sub = _own_subscription(ctx, subscription_id)
         if has_filter:
             sub.filter = event_filter
         view = views.subscription_view(sub, ctx.account, ctx.settings)
-    if has_filter:
-        ctx.core.changed()
     return ctx.single("subscription", view)
 
 
 def delete_subscription(ctx: ApiContext, subscription_id: str) -> Response:
-    with ctx.core.store.lock:
-        _own_subscription(ctx, subscription_id).deleted_on = time.time()
-    ctx.core.changed()
+    with ctx.services.db.write():
+        _own_subscription(ctx, subscription_id).deleted_on = ctx.now()
     return ctx.deleted()
 
 
 def fake_notification(ctx: ApiContext, subscription_id: str) -> Response:
     """Sandbox-only in the real service: one synthetic event to this subscription's webhook."""
-    with ctx.core.store.lock:
+    with ctx.services.db.read():
         sub = _own_subscription(ctx, subscription_id)
-        tids = (sub.filter or {}).get("tids") or [None]
-        event = event_by_id(sub.event_id)
-        assert event is not None  # subscriptions only ever reference catalogue events
-        payload = build_payload(event, ctx.settings.event_naming, tids[0], time.time())
-        delivery = Delivery(
-            ctx.account.client_id,
-            sub.id,
-            sub.webhook_id,
-            sub.event_id,
-            payload,
-            ctx.core.generation,
-            ignore_inactive=True,
-        )
-    note = ctx.core.dispatcher.attempt(delivery, 0)
+        delivery = ctx.services.sample_delivery(ctx.account.client_id, sub)
+    note = ctx.services.dispatcher.attempt(delivery, 0)
     if note is None:
         raise not_found("subscription", subscription_id)
     return ctx.single("notification", views.notification_view(note, ctx.settings))
@@ -255,7 +234,7 @@ def fake_notification(ctx: ApiContext, subscription_id: str) -> Response:
 
 def list_notifications(ctx: ApiContext) -> Response:
     wanted = {key: ctx.request.query.get(key) for key in ("webhook_id", "subscription_id", "event")}
-    with ctx.core.store.lock:
+    with ctx.services.db.read():
         notes = [
             note
             for note in ctx.account.notifications
@@ -266,7 +245,7 @@ def list_notifications(ctx: ApiContext) -> Response:
 
 
 def get_notification(ctx: ApiContext, notification_id: str) -> Response:
-    with ctx.core.store.lock:
+    with ctx.services.db.read():
         note = next((note for note in ctx.account.notifications if note.id == notification_id), None)
         if note is None:
             raise not_found("notification", notification_id)

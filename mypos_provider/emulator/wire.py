@@ -7,10 +7,16 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs
 
 from .errors import ApiError, bad_request
+
+
+class Headers(Protocol):
+    """Request headers looked up by name, case-insensitively (http.server's Message)."""
+
+    def get(self, name: str, default: None = None) -> str | None: ...
 
 
 @dataclass
@@ -18,7 +24,7 @@ class Request:
     method: str
     path: str
     raw_query: str
-    headers: Mapping[str, str]
+    headers: Headers
     body: bytes
 
     @cached_property

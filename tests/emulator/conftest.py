@@ -16,7 +16,7 @@ import requests
 from requests.structures import CaseInsensitiveDict
 
 from harness.emulator import EmulatorControl
-from mypos_provider.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator
+from mypos_provider.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator, ManualClock
 
 OTHER_CLIENT_ID = "OTHERCLIENTID00000000002"
 OTHER_CLIENT_SECRET = "OTHERCLIENTSECRET0000000000000000000000000000002"
@@ -196,9 +196,45 @@ def new_demo_client(emulator: Emulator) -> Callable[[], ApiClient]:
 
 
 @pytest.fixture
+def api_client_for() -> Callable[[str], ApiClient]:
+    """Logged-in demo-account clients of emulators a test starts itself."""
+
+    def build(base_url: str) -> ApiClient:
+        client = ApiClient(base_url, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
+        client.login()
+        return client
+
+    return build
+
+
+@pytest.fixture
 def other_api(emulator: Emulator, control: Control) -> ApiClient:
     control.add_account(OTHER_CLIENT_ID, OTHER_CLIENT_SECRET)
     client = ApiClient(emulator.url, OTHER_CLIENT_ID, OTHER_CLIENT_SECRET)
+    client.login()
+    return client
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """Emulated time that moves only when a test advances it: expiry and retries without sleeping."""
+    return ManualClock()
+
+
+@pytest.fixture
+def clocked_emulator(clock: ManualClock) -> Iterator[Emulator]:
+    with Emulator(port=0, clock=clock) as emu:
+        yield emu
+
+
+@pytest.fixture
+def clocked_control(clocked_emulator: Emulator) -> Control:
+    return Control(clocked_emulator.url)
+
+
+@pytest.fixture
+def clocked_api(clocked_emulator: Emulator) -> ApiClient:
+    client = ApiClient(clocked_emulator.url, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
     client.login()
     return client
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import base64
-import time
 from typing import TYPE_CHECKING
 
 import requests
 
-from mypos_provider.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator
+from mypos_provider.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator, ManualClock
 
 if TYPE_CHECKING:
     from conftest import ApiClient, Control
@@ -105,17 +104,30 @@ def test_unknown_token_is_401_invalid_token(emulator: Emulator) -> None:
     assert answer.json()["message"]
 
 
-def test_token_stops_working_after_its_lifetime(api: ApiClient, control: Control) -> None:
-    control.settings(token_lifetime=1.5)
-    api.login()
-    assert api.get("/webhooks").status_code == 200
+def test_token_stops_working_after_its_lifetime(
+    clocked_api: ApiClient, clocked_control: Control, clock: ManualClock
+) -> None:
+    clocked_control.settings(token_lifetime=1.5)
+    clocked_api.login()
+    assert clocked_api.get("/webhooks").status_code == 200
 
-    time.sleep(1.6)
-    answer = api.get("/webhooks")
+    clock.advance(1.6)
+    answer = clocked_api.get("/webhooks")
 
     assert answer.status_code == 401
     assert answer.json()["error"] == "invalid_token"
     assert answer.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+
+
+def test_token_works_until_its_lifetime_ends(
+    clocked_api: ApiClient, clocked_control: Control, clock: ManualClock
+) -> None:
+    clocked_control.settings(token_lifetime=1.5)
+    clocked_api.login()
+
+    clock.advance(1.4)
+
+    assert clocked_api.get("/webhooks").status_code == 200
 
 
 def test_control_plane_expires_every_issued_token(api: ApiClient, control: Control) -> None:

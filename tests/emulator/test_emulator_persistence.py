@@ -134,3 +134,31 @@ def test_state_file_with_malformed_objects_is_an_error(
 
     with pytest.raises(StateFileError, match="state.json"):
         Emulator(state_file=state_file)
+
+
+def test_a_state_file_from_before_delivery_details_still_loads(tmp_path: Path) -> None:
+    """Notifications saved before attempts recorded signature, body and answer load with those empty."""
+    hook = {"id": "h1", "payload_url": "https://a.example/h", "secret": "s", "is_active": True, "created_on": 1.0}
+    note = {
+        "id": "n1",
+        "event": "pos.payment.completed",
+        "payload": {"id": "e1"},
+        "sent_on": 2.0,
+        "response_code": 200,
+        "retry_count": 0,
+        "url": "https://a.example/h",
+        "webhook_id": "h1",
+        "subscription_id": "s1",
+    }
+    sub = {"id": "s1", "webhook_id": "h1", "event_id": PAYMENT_COMPLETED_ID, "filter": None, "created_on": 1.0}
+    account = {"client_secret": DEMO_CLIENT_SECRET, "webhooks": [hook], "subscriptions": [sub], "notifications": [note]}
+    document = {"format": "mypos-emulator-state", "version": 1, "settings": {}, "accounts": {DEMO_CLIENT_ID: account}}
+    state_file = tmp_path / "old.json"
+    state_file.write_text(json.dumps({**document, "tokens": []}))
+
+    with Emulator(state_file=state_file) as emu:
+        listed = requests.get(f"{emu.api_url}/notifications", headers=token(emu), timeout=5).json()
+        details = requests.get(f"{emu.url}/_emulator/deliveries", timeout=5).json()["deliveries"]
+
+    assert [n["id"] for n in listed["notifications"]] == ["n1"]
+    assert (details[0]["signature"], details[0]["body"], details[0]["error"]) == ("", "", None)

@@ -15,6 +15,7 @@ class EmulatorControl:
         self.url = url.rstrip("/")
         self.session = requests.Session()
         self.session.trust_env = False  # a proxy from the environment must never relay loopback traffic
+        self.session.headers["Content-Type"] = "application/json"  # the control plane takes JSON only
 
     def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", 10)

@@ -1,0 +1,177 @@
+"""The dashboard: a static page (ui/, package data; no build step, nothing from a CDN) and the control-
+plane endpoints it polls. It is part of the control plane, so the guard's rules apply to every request
+of it, the page itself included. Secrets are never in the snapshot: the page asks for one webhook's
+secret when its Reveal button is pressed."""
+
+from __future__ import annotations
+
+from importlib import resources
+from types import MappingProxyType
+from typing import Any
+
+from .catalogue import EVENT_TYPES
+from .control import required_string
+from .errors import ApiError, validation_error
+from .models import Account, Subscription, Webhook
+from .services import Services
+from .settings import EmulatorSettings
+from .views import delivery_view, event_name
+from .wire import Request, Response, Router, json_response
+
+DASHBOARD_LIMIT = 100
+_ASSETS = MappingProxyType(
+    {
+        "app.js": "text/javascript; charset=utf-8",
+        "style.css": "text/css; charset=utf-8",
+    }
+)
+_PAGE_HEADERS = MappingProxyType(
+    {
+        "Content-Security-Policy": (
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+            "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-store",
+    }
+)
+
+
+def register(router: Router) -> None:
+    router.add("GET", "/_emulator/ui", page)
+    router.add("GET", "/_emulator/ui/{asset}", asset)
+    router.add("GET", "/_emulator/dashboard", snapshot)
+    router.add("POST", "/_emulator/reveal", reveal_secret)
+    router.add("POST", "/_emulator/sample", send_sample)
+
+
+def _packaged(name: str) -> bytes:
+    return resources.files(__package__).joinpath("ui", name).read_bytes()
+
+
+def page(services: Services, request: Request) -> Response:
+    return Response(200, _packaged("index.html"), "text/html; charset=utf-8", dict(_PAGE_HEADERS))
+
+
+def asset(services: Services, request: Request, asset: str) -> Response:
+    if asset not in _ASSETS:
+        raise ApiError(404, "not_found", f"no such dashboard file: {asset}")
+    return Response(200, _packaged(asset), _ASSETS[asset], dict(_PAGE_HEADERS))
+
+
+# The snapshot the page polls
+
+
+def snapshot(services: Services, request: Request) -> Response:
+    query = request.query
+    outcome = query.get("outcome") or None
+    if outcome is not None and outcome not in ("delivered", "failed"):
+        raise validation_error("outcome", "outcome must be delivered or failed")
+    settings = services.settings
+    with services.db.read() as store:
+        accounts = [_account_view(account, settings) for account in store.accounts.values()]
+        version = services.db.version
+    deliveries = services.deliveries(webhook_id=query.get("webhook_id") or None, outcome=outcome, limit=DASHBOARD_LIMIT)
+    return json_response(
+        200,
+        {
+            # Changes whenever anything on the page would: the page skips redrawing otherwise.
+            "version": f"{version}.{services.request_log.last_seq}.{services.faults.revision}",
+            "now": services.clock.time(),
+            "accounts": accounts,
+            "events": _catalogue(accounts, settings),
+            "deliveries": deliveries,
+            "requests": services.request_log.newest(DASHBOARD_LIMIT),
+            "faults": services.faults.describe(),
+            "settings": settings.to_dict(),
+        },
+        {"Cache-Control": "no-store"},
+    )
+
+
+def _account_view(account: Account, settings: EmulatorSettings) -> dict[str, Any]:
+    return {
+        "client_id": account.client_id,
+        "webhooks": [_webhook_view(hook, account, settings) for hook in account.live_webhooks()],
+    }
+
+
+def _webhook_view(hook: Webhook, account: Account, settings: EmulatorSettings) -> dict[str, Any]:
+    return {
+        "id": hook.id,
+        "payload_url": hook.payload_url,
+        "is_active": hook.is_active,
+        "created_on": hook.created_on,
+        "subscriptions": [_subscription_view(sub, settings) for sub in account.subscriptions_of(hook.id)],
+    }
+
+
+def _subscription_view(sub: Subscription, settings: EmulatorSettings) -> dict[str, Any]:
+    tids = (sub.filter or {}).get("tids")
+    return {
+        "id": sub.id,
+        "event": event_name(sub.event_id, settings),
+        "event_id": sub.event_id,
+        "terminal_ids": list(tids) if isinstance(tids, list) else None,
+        "created_on": sub.created_on,
+    }
+
+
+def _catalogue(accounts: list[dict[str, Any]], settings: EmulatorSettings) -> list[dict[str, Any]]:
+    """Every event, with the subscriptions a sample of it can be sent to."""
+    subscribed: dict[str, list[dict[str, str]]] = {event.id: [] for event in EVENT_TYPES}
+    for account in accounts:
+        for hook in account["webhooks"]:
+            for sub in hook["subscriptions"]:
+                subscribed[sub["event_id"]].append({"id": sub["id"], "webhook_id": hook["id"]})
+    return [
+        {
+            "id": event.id,
+            "name": event.name(settings.event_naming),
+            "kind": "POS payment" if event.is_pos else "bank transfer",
+            "subscriptions": subscribed[event.id],
+        }
+        for event in EVENT_TYPES
+    ]
+
+
+# Actions
+
+
+def reveal_secret(services: Services, request: Request) -> Response:
+    body = request.json_body()
+    webhook_id = required_string(body, "webhook_id")
+    with services.db.read() as store:
+        hooks = (account.live_webhook(webhook_id) for account in store.accounts.values())
+        hook = next((found for found in hooks if found is not None), None)
+        if hook is None:
+            raise ApiError(404, "not_found", f"webhook {webhook_id} was not found", field="webhook_id")
+        secret = hook.secret
+    return json_response(200, {"webhook_id": webhook_id, "secret": secret}, {"Cache-Control": "no-store"})
+
+
+def send_sample(services: Services, request: Request) -> Response:
+    """Sends one invented event to one subscription's webhook, like myPOS's sandbox /fake, and answers
+    with the delivery attempt once the receiver has answered (or not)."""
+    subscription_id = required_string(request.json_body(), "subscription_id")
+    with services.db.read() as store:
+        owner = next(
+            (
+                (account.client_id, sub)
+                for account in store.accounts.values()
+                if (sub := account.live_subscription(subscription_id)) is not None
+            ),
+            None,
+        )
+        if owner is None:
+            raise ApiError(404, "not_found", f"subscription {subscription_id} was not found", field="subscription_id")
+        delivery = services.sample_delivery(*owner)
+    note = services.dispatcher.attempt(delivery, 0)
+    if note is None:
+        raise ApiError(409, "conflict", "the subscription or its webhook went away before the event was sent")
+    return json_response(200, {"delivery": delivery_view(owner[0], note)})
+
+
+__all__ = ["register"]

@@ -1,0 +1,129 @@
+"""What the route handlers work with: the database, deliveries, faults, the request log, and the
+operations of the control plane. Handlers receive a Services object; they never see the core that
+routes requests to them, so the import graph runs one way: core -> handlers -> services."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from . import views
+from .catalogue import build_payload, event_by_id, event_by_name
+from .clock import Clock
+from .database import Database
+from .delivery import Delivery, Dispatcher, plan_deliveries
+from .faults import FaultSet
+from .models import Subscription
+from .requestlog import RequestLog
+from .settings import EmulatorSettings
+
+
+class Services:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.faults = FaultSet()
+        self.request_log = RequestLog()
+        self.dispatcher = Dispatcher(db)
+        self._baseline = db.settings
+
+    @property
+    def settings(self) -> EmulatorSettings:
+        return self.db.settings
+
+    @property
+    def clock(self) -> Clock:
+        return self.db.clock
+
+    def keep_current_settings_as_baseline(self) -> None:
+        """What a reset restores: the settings the emulator was started with."""
+        self._baseline = self.db.settings
+
+    # Control-plane operations
+
+    def update_settings(self, changes: Mapping[str, Any]) -> EmulatorSettings:
+        return self.db.update_settings(changes)
+
+    def client_ids(self) -> list[str]:
+        with self.db.read() as store:
+            return list(store.accounts)
+
+    def add_account(self, client_id: str, client_secret: str) -> bool:
+        """Adds an account; False when the id exists with a different secret."""
+        with self.db.write() as store:
+            existing = store.accounts.get(client_id)
+            if existing is not None and existing.client_secret != client_secret:
+                return False  # refused: nothing changed (the state file is saved once more, harmlessly)
+            store.add_account(client_id, client_secret)
+            return True
+
+    def expire_tokens(self) -> int:
+        with self.db.write() as store:
+            return store.expire_all_tokens(self.db.clock.time())
+
+    def reset(self) -> None:
+        """Back to just-started: no objects, tokens, notifications, requests or faults; accounts stay."""
+        with self.db.write() as store:
+            store.clear_objects()  # a new generation: in-flight deliveries from before record nothing
+            self.db.replace_settings(self._baseline)
+        self.dispatcher.cancel_pending()
+        self.faults.clear()
+        self.request_log.clear()
+
+    def state_document(self) -> dict[str, Any]:
+        settings = self.db.settings
+        with self.db.read() as store:
+            accounts = store.accounts.items()
+            return {"accounts": {client_id: views.state_view(account, settings) for client_id, account in accounts}}
+
+    def deliveries(
+        self, *, client_id: str | None = None, webhook_id: str | None = None, outcome: str | None = None, limit: int
+    ) -> list[dict[str, Any]]:
+        """Delivery attempts newest first, optionally of one account or webhook, delivered or failed only."""
+        with self.db.read() as store:
+            attempts = [
+                (note.sent_on, order, account.client_id, note)
+                for account in store.accounts.values()
+                if client_id is None or account.client_id == client_id
+                for order, note in enumerate(account.notifications)
+                if (webhook_id is None or note.webhook_id == webhook_id)
+                and (outcome is None or note.delivered == (outcome == "delivered"))
+            ]
+            attempts.sort(key=lambda item: (item[0], item[1]), reverse=True)
+            return [views.delivery_view(owner, note) for _, _, owner, note in attempts[:limit]]
+
+    def sample_delivery(self, client_id: str, sub: Subscription) -> Delivery:
+        """One invented event for one subscription, as myPOS's sandbox sends on request: it reaches the
+        webhook even when inactive, with a terminal the filter lets through. Runs in a transaction."""
+        event = event_by_id(sub.event_id)
+        assert event is not None  # subscriptions only ever reference catalogue events
+        tids = (sub.filter or {}).get("tids") or [None]
+        payload = build_payload(event, self.settings.event_naming, tids[0], self.clock.time())
+        with self.db.read() as store:
+            generation = store.generation
+        return Delivery(client_id, sub.id, sub.webhook_id, sub.event_id, payload, generation, ignore_inactive=True)
+
+    def resolve_event(self, name_or_id: str) -> str | None:
+        event = event_by_name(name_or_id, self.db.settings.event_naming) or event_by_id(name_or_id)
+        return event.id if event is not None else None
+
+    def emit(
+        self,
+        event_id: str,
+        client_id: str | None,
+        terminal_id: str | None,
+        payload: dict[str, Any] | None,
+        *,
+        wait: bool,
+    ) -> dict[str, Any]:
+        settings = self.db.settings
+        with self.db.read() as store:
+            client_ids = [client_id] if client_id is not None else list(store.accounts)
+            deliveries = plan_deliveries(store, event_id, client_ids, terminal_id, payload, settings, self.clock.time())
+        if not wait:
+            self.dispatcher.send_later(deliveries)
+            return {"deliveries": len(deliveries), "notifications": []}
+        notes = self.dispatcher.send_now(deliveries)
+        return {"deliveries": len(deliveries), "notifications": [views.notification_view(n, settings) for n in notes]}
+
+
+__all__ = ["Services"]

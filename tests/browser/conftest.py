@@ -1,0 +1,66 @@
+"""Fixtures of the browser tests: a headless Chromium and helpers that wait (by polling) for the page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import requests
+from harness.browser import REBOUND_HOST, chromium, missing_browser
+
+from mypos_provider.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator
+
+PAYMENT_COMPLETED_ID = "33bcd9a7-43e4-4c0c-a728-106210056b1a"
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Fails, never skips, without Chromium: a green run must mean the browser tests ran."""
+    problem = missing_browser()
+    if problem:
+        pytest.fail(problem, pytrace=False)
+    with chromium(host_rules=f"MAP {REBOUND_HOST} 127.0.0.1") as driver:
+        yield driver
+
+
+@pytest.fixture
+def page_wait(browser: Any) -> Any:
+    """WebDriverWait that polls every 50 ms for up to 20 s (the page itself polls once a second)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(browser, timeout=20, poll_frequency=0.05)
+
+
+def create_demo_webhook(emulator: Emulator, url: str) -> str:
+    """A webhook of the demo account (secret "browser-test-receiver-secret-01") at `url`, subscribed to
+    pos.payment.completed; answers the subscription id. Straight through /v1, as any client would."""
+    session = requests.Session()
+    session.trust_env = False
+    form = {"grant_type": "client_credentials"}
+    token = session.post(
+        f"{emulator.url}/oauth/token", auth=(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET), data=form, timeout=10
+    ).json()["access_token"]
+    session.headers["Authorization"] = f"Bearer {token}"
+    hook = session.post(
+        f"{emulator.api_url}/webhooks",
+        data={"payload_url": url, "secret": "browser-test-receiver-secret-01"},
+        timeout=10,
+    ).json()["webhook"]
+    sub = session.post(
+        f"{emulator.api_url}/subscriptions",
+        data={"webhook_id": hook["id"], "event_id": PAYMENT_COMPLETED_ID},
+        timeout=10,
+    ).json()["subscription"]
+    return str(sub["id"])
+
+
+@pytest.fixture
+def make_demo_webhook() -> Callable[[Emulator, str], str]:
+    return create_demo_webhook
+
+
+@pytest.fixture
+def api_for_demo(emulator: Emulator) -> Callable[[str], str]:
+    """create_demo_webhook on the test's emulator, for the tests that need no engine."""
+    return lambda url: create_demo_webhook(emulator, url)

@@ -1,0 +1,136 @@
+"""GET /_emulator/deliveries: every attempt with what was sent and what came back, newest first."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from mypos_provider.emulator import ManualClock
+
+if TYPE_CHECKING:
+    from conftest import ApiClient, Control, Receiver
+
+START = 1_700_000_000.0
+
+
+def deliveries(control: Control, **query: str) -> list[dict[str, Any]]:
+    return control.ok("GET", "/deliveries", params=query)["deliveries"]
+
+
+@pytest.fixture
+def hook(api: ApiClient, receiver: Receiver) -> dict[str, Any]:
+    created = api.create_webhook(payload_url=receiver.url)
+    api.subscribe(created["id"])
+    return created
+
+
+def test_an_attempt_records_the_signature_header_and_the_exact_body_sent(
+    control: Control, receiver: Receiver, hook: dict[str, Any]
+) -> None:
+    control.emit("pos.payment.completed", wait=True)
+
+    (delivery,) = deliveries(control)
+    got = receiver.next()
+    assert delivery["signature"] == got.headers["X-myPOS-Signature"]
+    assert delivery["body"].encode() == got.body
+
+
+def test_an_attempt_records_the_status_and_how_fast_the_receiver_answered(
+    control: Control, hook: dict[str, Any]
+) -> None:
+    control.emit("pos.payment.completed", wait=True)
+
+    (delivery,) = deliveries(control)
+    assert (delivery["response_code"], delivery["delivered"], delivery["attempt"]) == (200, True, 1)
+    assert delivery["answered_in_ms"] >= 0 and delivery["error"] is None
+    assert delivery["webhook_id"] == hook["id"] and delivery["next_retry_at"] is None
+
+
+def test_a_failed_attempt_names_when_the_next_one_is_due(
+    clocked_api: ApiClient, clocked_control: Control, clock: ManualClock, receiver: Receiver
+) -> None:
+    clocked_control.settings(delivery_retry_delays=[30.0])
+    receiver.answer_with(503)
+    created = clocked_api.create_webhook(payload_url=receiver.url)
+    clocked_api.subscribe(created["id"])
+
+    clocked_control.emit("pos.payment.completed", wait=True)
+
+    (delivery,) = deliveries(clocked_control)
+    assert (delivery["response_code"], delivery["delivered"]) == (503, False)
+    assert delivery["next_retry_at"] == START + 30
+
+
+def test_the_last_attempt_has_no_next_retry(control: Control, receiver: Receiver, hook: dict[str, Any]) -> None:
+    control.settings(delivery_retry_delays=[])
+    receiver.answer_with(500)
+
+    control.emit("pos.payment.completed", wait=True)
+
+    (delivery,) = deliveries(control)
+    assert delivery["next_retry_at"] is None
+
+
+def test_an_attempt_without_an_answer_says_why(api: ApiClient, control: Control) -> None:
+    control.settings(delivery_retry_delays=[])
+    created = api.create_webhook(payload_url="http://127.0.0.1:9/closed")
+    api.subscribe(created["id"])
+
+    control.emit("pos.payment.completed", wait=True)
+
+    (delivery,) = deliveries(control)
+    assert (delivery["response_code"], delivery["error"]) == (None, "connection refused")
+
+
+def test_deliveries_come_newest_first(control: Control, hook: dict[str, Any]) -> None:
+    first = control.emit("pos.payment.completed", wait=True)["notifications"][0]
+    second = control.emit("pos.payment.completed", wait=True)["notifications"][0]
+
+    assert [d["id"] for d in deliveries(control)] == [second["id"], first["id"]]
+
+
+def test_deliveries_filter_by_webhook(api: ApiClient, control: Control, receiver: Receiver) -> None:
+    one, two = api.create_webhook(payload_url=receiver.url), api.create_webhook(payload_url=receiver.url)
+    api.subscribe(one["id"]), api.subscribe(two["id"])
+    control.emit("pos.payment.completed", wait=True)
+
+    assert [d["webhook_id"] for d in deliveries(control, webhook_id=two["id"])] == [two["id"]]
+
+
+def test_deliveries_filter_by_outcome(control: Control, receiver: Receiver, hook: dict[str, Any]) -> None:
+    control.settings(delivery_retry_delays=[])
+    receiver.answer_with(500, then=200)
+    control.emit("pos.payment.completed", wait=True)
+    control.emit("pos.payment.completed", wait=True)
+
+    failed = deliveries(control, outcome="failed")
+    delivered = deliveries(control, outcome="delivered")
+
+    assert [d["response_code"] for d in failed] == [500]
+    assert [d["response_code"] for d in delivered] == [200]
+
+
+def test_deliveries_limit_keeps_the_newest(control: Control, hook: dict[str, Any]) -> None:
+    for _ in range(3):
+        control.emit("pos.payment.completed", wait=True)
+
+    newest = deliveries(control)[0]
+
+    assert deliveries(control, limit="1") == [newest]
+
+
+@pytest.mark.parametrize(("name", "value"), [("outcome", "maybe"), ("limit", "0"), ("limit", "many")])
+def test_bad_delivery_queries_name_the_parameter(control: Control, name: str, value: str) -> None:
+    answer = control.call("GET", "/deliveries", params={name: value})
+
+    assert answer.status_code == 400
+    assert answer.json()["field"] == name
+
+
+def test_the_public_notification_record_keeps_its_shape(api: ApiClient, control: Control, hook: dict[str, Any]) -> None:
+    control.emit("pos.payment.completed", wait=True)
+
+    (note,) = api.get("/notifications").json()["notifications"]
+
+    assert "signature" not in note and "body" not in note and "error" not in note

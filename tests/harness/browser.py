@@ -1,0 +1,75 @@
+"""Headless Chromium from Debian's packages, driven by Selenium, for the dashboard's browser tests and
+its screenshot. Nothing is downloaded: Selenium Manager is told to stay offline, and the binaries are
+the system's (scripts/install-browser installs them)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+# A foreign name that the test browser resolves to loopback: a DNS-rebinding page, in effect.
+REBOUND_HOST = "rebound.example"
+CHROMIUM = Path(os.environ.get("MYPOS_CHROMIUM", "/usr/bin/chromium"))
+CHROMEDRIVER = Path(os.environ.get("MYPOS_CHROMEDRIVER", "/usr/bin/chromedriver"))
+# This machine's network is closed: without these, Chromium stalls on refused connections at start.
+QUIET_FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
+
+
+def missing_browser() -> str | None:
+    """Why the browser cannot run here, or None."""
+    for path in (CHROMIUM, CHROMEDRIVER):
+        if not os.access(path, os.X_OK):
+            return f"{path} is missing: run scripts/install-browser (scripts/test does it for you)"
+    return None
+
+
+@contextmanager
+def chromium(
+    *, width: int = 1440, height: int = 1100, host_rules: str | None = None, scale: float = 1.0
+) -> Iterator[object]:
+    """A fresh headless Chromium (its own profile directory) under chromedriver; quit on exit."""
+    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must never try to download a driver
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    with tempfile.TemporaryDirectory(prefix="mypos-chromium-") as profile:
+        options = webdriver.ChromeOptions()
+        options.binary_location = str(CHROMIUM)
+        for flag in QUIET_FLAGS:
+            options.add_argument(flag)
+        options.add_argument(f"--user-data-dir={profile}")
+        options.add_argument(f"--window-size={width},{height}")
+        options.add_argument(f"--force-device-scale-factor={scale}")
+        if host_rules:
+            options.add_argument(f"--host-resolver-rules={host_rules}")
+        driver = webdriver.Chrome(options=options, service=Service(executable_path=str(CHROMEDRIVER)))
+        try:
+            yield driver
+        finally:
+            driver.quit()
+
+
+def load_example_receiver() -> object:
+    """examples/receiver.py as a module (it is a script, not part of the package)."""
+    import importlib.util
+    import sys
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "receiver.py"
+    spec = importlib.util.spec_from_file_location("example_receiver", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["example_receiver"] = module
+    spec.loader.exec_module(module)
+    return module
