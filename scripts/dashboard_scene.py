@@ -16,12 +16,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from harness.browser import chromium, load_example_receiver  # noqa: E402
-from harness.emulator import EmulatorControl  # noqa: E402
-from harness.engine import new_deployment  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
+from harness.browser import chromium, load_example_receiver  # noqa: E402
+from harness.emulator import EmulatorControl  # noqa: E402
+from harness.engine import new_deployment  # noqa: E402
 from mypos_provider.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator  # noqa: E402
 
 RECEIVER_SECRET = "orders-receiver-secret-2026-demo"

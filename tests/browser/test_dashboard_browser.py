@@ -8,10 +8,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from harness.browser import REBOUND_HOST, load_example_receiver
-from harness.engine import Deployment
 from selenium.webdriver.common.by import By
 
+from harness.browser import REBOUND_HOST, load_example_receiver
+from harness.engine import Deployment
 from mypos_provider.emulator import Emulator
 
 pytestmark = [pytest.mark.browser]
