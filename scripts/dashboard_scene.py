@@ -19,9 +19,10 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-from harness.browser import chromium, load_example_receiver  # noqa: E402
+from harness.browser import chromium  # noqa: E402
 from harness.emulator import EmulatorControl  # noqa: E402
 from harness.engine import new_deployment  # noqa: E402
+from harness.receiver import example_receiver  # noqa: E402
 from mypos_provider.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator  # noqa: E402
 
 RECEIVER_SECRET = "orders-receiver-secret-2026-demo"
@@ -65,7 +66,7 @@ def wait_for(probe: object, timeout: float = 30) -> None:
 
 
 def build_scene(emulator: Emulator, work: Path) -> None:
-    receiver = load_example_receiver().ReceiverServer(RECEIVER_SECRET).start()  # type: ignore[attr-defined]
+    receiver = example_receiver().ReceiverServer(RECEIVER_SECRET).start()
     try:
         treasury = f"http://127.0.0.1:{closed_port()}/mypos/treasury"
         deployment = new_deployment(
@@ -91,7 +92,7 @@ def build_scene(emulator: Emulator, work: Path) -> None:
 
 def capture(emulator: Emulator, destination: Path) -> None:
     with chromium(width=1440, height=1000) as driver:
-        driver.get(emulator.dashboard_url)  # type: ignore[attr-defined]
+        driver.get(emulator.dashboard_url)
         wait = WebDriverWait(driver, timeout=20, poll_frequency=0.05)
         first = wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#deliveries tr.delivery.delivered"))
         first[0].click()  # open one delivery: its signature, body and the receiver's answer
@@ -105,9 +106,9 @@ def full_page_png(driver: object) -> bytes:
     """The whole page, not just the window: Chromium's DevTools capture beyond the viewport."""
     import base64
 
-    size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]  # type: ignore[attr-defined]
+    size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
     clip = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}
-    shot = driver.execute_cdp_cmd(  # type: ignore[attr-defined]
+    shot = driver.execute_cdp_cmd(
         "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip}
     )
     return base64.b64decode(shot["data"])

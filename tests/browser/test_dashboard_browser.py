@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from selenium.webdriver.common.by import By
 
-from harness.browser import REBOUND_HOST, load_example_receiver
+from harness.browser import REBOUND_HOST
 from harness.engine import Deployment
+from harness.receiver import example_receiver
 from mypos_provider.emulator import Emulator
 
 pytestmark = [pytest.mark.browser]
@@ -22,7 +23,7 @@ CONTROL_TOKEN = "browser-test-control-token-0123"
 
 @pytest.fixture
 def receiver() -> Iterator[Any]:
-    server = load_example_receiver().ReceiverServer(SECRET)  # type: ignore[attr-defined]
+    server = example_receiver().ReceiverServer(SECRET)
     with server:
         yield server
 

@@ -165,19 +165,27 @@ def slow_webhook_creates(control, seconds: float) -> None:
     )
 
 
-def test_recover_records_only_what_the_killed_run_made_never_another_stack_s_look_alike(
-    two_stacks, control, account, wait_until
-):
-    a, b = two_stacks
-    a_webhook = control.live_webhooks(account.client_id)[0]
+def kill_b_while_it_creates(a_webhook: dict, b: Deployment, control, account, wait_until) -> dict:
+    """Kill stack b's `up` once its webhook create committed but before the answer came; release the lock.
+
+    Returns the webhook the killed run made."""
     slow_webhook_creates(control, 30)
     job = start_up(b)
-    b_webhook = wait_until(
+    made = wait_until(
         lambda: [w for w in control.live_webhooks(account.client_id) if w["id"] != a_webhook["id"]], timeout=60
     )[0]
     kill(job, b.work_dir)
     control.clear_faults()
     b.cli("cancel", "--yes", "--stack", "b")
+    return made
+
+
+def test_recover_records_only_what_the_killed_run_made_never_another_stack_s_look_alike(
+    two_stacks, control, account, wait_until
+):
+    a, b = two_stacks
+    a_webhook = control.live_webhooks(account.client_id)[0]
+    b_webhook = kill_b_while_it_creates(a_webhook, b, control, account, wait_until)
 
     done = b.mypos("recover", "--stack", "b")
 
@@ -213,14 +221,7 @@ def test_recover_refuses_while_a_deployment_holds_the_lock_and_changes_nothing(
 def test_recover_dry_run_lists_what_it_would_record_and_writes_nothing(two_stacks, control, account, wait_until):
     a, b = two_stacks
     a_webhook = control.live_webhooks(account.client_id)[0]
-    slow_webhook_creates(control, 30)
-    job = start_up(b)
-    b_webhook = wait_until(
-        lambda: [w for w in control.live_webhooks(account.client_id) if w["id"] != a_webhook["id"]], timeout=60
-    )[0]
-    kill(job, b.work_dir)
-    control.clear_faults()
-    b.cli("cancel", "--yes", "--stack", "b")
+    b_webhook = kill_b_while_it_creates(a_webhook, b, control, account, wait_until)
     before = json.loads(b.cli("stack", "export", "--stack", "b"))
 
     done = b.mypos("recover", "--stack", "b", "--dry-run")

@@ -3,15 +3,13 @@ secret rotated with `pulumi up` takes effect for the next delivery."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 import time
 
 import pytest
 import requests
 
-from harness.engine import ROOT
+from harness.receiver import example_receiver
 from mypos_provider.signature import sign
 
 pytestmark = pytest.mark.engine
@@ -19,17 +17,9 @@ pytestmark = pytest.mark.engine
 FIRST, SECOND = "first-receiver-secret-01", "second-receiver-secret-2"
 
 
-def load_receiver_module():
-    spec = importlib.util.spec_from_file_location("example_receiver", ROOT / "examples" / "receiver.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["example_receiver"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture
 def receiver():
-    with load_receiver_module().ReceiverServer(FIRST) as server:
+    with example_receiver().ReceiverServer(FIRST) as server:
         yield server
 
 

@@ -5,16 +5,13 @@ switch, and no genuine delivery is refused at any step."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
-from types import ModuleType
 from typing import Any
 
 import pytest
 import requests
 
-from harness.engine import ROOT
+from harness.receiver import example_receiver
 from mypos_provider.signature import SIGNATURE_HEADER, sign
 
 pytestmark = pytest.mark.engine
@@ -23,18 +20,9 @@ EVENT = "pos.payment.completed"
 OLD, NEW = "rotation-old-secret-0000000001", "rotation-new-secret-0000000002"
 
 
-def load_receiver_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("example_receiver_rotation", ROOT / "examples" / "receiver.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture
 def receiver() -> Iterator[Any]:
-    with load_receiver_module().ReceiverServer([OLD]) as server:
+    with example_receiver().ReceiverServer([OLD]) as server:
         yield server
 
 

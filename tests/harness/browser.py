@@ -59,17 +59,3 @@ def chromium(
             yield driver
         finally:
             driver.quit()
-
-
-def load_example_receiver() -> object:
-    """examples/receiver.py as a module (it is a script, not part of the package)."""
-    import importlib.util
-    import sys
-
-    path = Path(__file__).resolve().parents[2] / "examples" / "receiver.py"
-    spec = importlib.util.spec_from_file_location("example_receiver", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["example_receiver"] = module
-    spec.loader.exec_module(module)
-    return module

@@ -78,6 +78,17 @@ def test_missing_credentials_are_one_line_naming_the_settings(emulator):
     assert done.stderr.startswith("error: mypos:clientId is not set") and "Traceback" not in done.stderr
 
 
+def list_in(directory, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mypos_provider", "list"],
+        env=env,
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def test_list_in_a_foreign_directory_never_reads_its_dotenv(emulator, account, tmp_path):
     (tmp_path / ".env").write_text("MYPOS_AUTH_URL=http://127.0.0.1:9\nMYPOS_API_URL=http://127.0.0.1:9/v1\n")
     env = {
@@ -89,14 +100,7 @@ def test_list_in_a_foreign_directory_never_reads_its_dotenv(emulator, account, t
     }
     env.pop("MYPOS_DOTENV", None)
 
-    done = subprocess.run(
-        [sys.executable, "-m", "mypos_provider", "list"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = list_in(tmp_path, env)
 
     assert done.returncode == 0, done.stderr
     assert "settings read from" not in done.stderr
@@ -111,14 +115,7 @@ def test_list_in_a_pulumi_project_names_the_dotenv_it_read(emulator, account, tm
     for name in ("MYPOS_DOTENV", "MYPOS_CLIENT_ID", "MYPOS_CLIENT_SECRET"):
         env.pop(name, None)
 
-    done = subprocess.run(
-        [sys.executable, "-m", "mypos_provider", "list"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = list_in(tmp_path, env)
 
     assert done.returncode == 0, done.stderr
     assert f"note: settings read from {tmp_path / '.env'}" in done.stderr

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import logging
 import math
 import os
@@ -15,34 +14,23 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING
 
 import pytest
 
+from harness.receiver import RECEIVER_PATH, example_receiver
 from mypos_provider.signature import EVENT_HEADER, SIGNATURE_HEADER, sign
 
 if TYPE_CHECKING:  # the file is loaded by path at run time; this is for type checkers only
     from examples.receiver import ReceiverServer as Receiver
 
-RECEIVER_PATH = Path(__file__).resolve().parents[2] / "examples" / "receiver.py"
 SECRET = "whsec_receiver_test_7c1e"
 EVENT = "pos.payment.completed"
 BODY = b'{"id":"evt_100","event":"pos.payment.completed","amount":12.5}'
 TIMESTAMP = 1700000000
 
 
-def load_receiver_module() -> ModuleType:
-    # examples/ is not a package; load the file the way a merchant would copy it.
-    spec = importlib.util.spec_from_file_location("mypos_example_receiver", RECEIVER_PATH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up here
-    spec.loader.exec_module(module)
-    return module
-
-
-receiver_module = load_receiver_module()
+receiver_module = example_receiver()
 
 
 @pytest.fixture

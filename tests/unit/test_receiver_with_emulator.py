@@ -6,11 +6,7 @@ receiver accepts the old and the new secret."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
-from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -18,27 +14,18 @@ import requests
 
 from harness.accounts import Account
 from harness.outofband import OutOfBand
+from harness.receiver import example_receiver
 from mypos_provider.emulator import Emulator
 from mypos_provider.signature import SIGNATURE_HEADER, sign
 
 if TYPE_CHECKING:  # the file is loaded by path at run time; this is for type checkers only
     from examples.receiver import ReceiverServer as Receiver
 
-RECEIVER_PATH = Path(__file__).resolve().parents[2] / "examples" / "receiver.py"
 EVENT = "pos.payment.completed"
 OLD, NEW = "rotation-old-secret-000000000001", "rotation-new-secret-000000000002"
 
 
-def load_receiver_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("mypos_example_receiver_emulated", RECEIVER_PATH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up here
-    spec.loader.exec_module(module)
-    return module
-
-
-receiver_module = load_receiver_module()
+receiver_module = example_receiver()
 
 
 @pytest.fixture
