@@ -1,0 +1,282 @@
+"""`recover` on recorded states: what it records, what it refuses, against the in-process emulator.
+
+The stack is a recorded deployment (what `pulumi stack export --show-secrets` prints); the account is the
+emulator's, reached over HTTP. Through the real engine: tests/engine/test_command_line.py."""
+
+from __future__ import annotations
+
+import copy
+import io
+import time
+from typing import Any
+
+import pytest
+
+from mypos_provider.cli.errors import CliError, StackLocked
+from mypos_provider.cli.recover import RecoverRequest, recover
+from mypos_provider.cli.stack import SECRET_SIGNATURE
+from mypos_provider.client import Credentials, MyPOSClient, RetryPolicy
+from mypos_provider.tokens import SUBSCRIPTION_TYPE, WEBHOOK_TYPE
+
+URL = "https://shop.example.com/mypos/orders"
+SECRET = "declared-secret-000000000001"
+STACK_URN = "urn:pulumi:b::p::pulumi:pulumi:Stack::p-b"
+
+
+class RecordedStack:
+    """A stack whose state is a recorded deployment; `replace_deployment` keeps what would be imported."""
+
+    def __init__(self, deployment: dict[str, Any], *, locked: bool = False) -> None:
+        self.name = "b"
+        self._deployment = deployment
+        self.locked = locked
+        self.imported: dict[str, Any] | None = None
+        self.reads = 0
+        self.changes_after_read: dict[str, Any] | None = None
+
+    def config(self) -> dict[str, Any]:
+        return {}
+
+    def deployment(self) -> dict[str, Any]:
+        self.reads += 1
+        if self.reads > 1 and self.changes_after_read is not None:
+            return copy.deepcopy(self.changes_after_read)
+        return copy.deepcopy(self._deployment)
+
+    def replace_deployment(self, deployment: dict[str, Any]) -> None:
+        if self.locked:
+            raise StackLocked(self.name, "the stack is currently locked by 1 lock(s).")
+        self.imported = deployment
+
+
+def secret(value: str) -> dict[str, str]:
+    return {SECRET_SIGNATURE[0]: SECRET_SIGNATURE[1], "plaintext": f'"{value}"'}
+
+
+def pending_webhook(name: str, *, not_before: float | None, generated: bool = False, **inputs: Any) -> dict[str, Any]:
+    values = {
+        "payload_url": URL,
+        "secret": secret(SECRET),
+        "is_active": True,
+        "__provider": "blob",
+        "__secret_generated": generated,
+        **inputs,
+    }
+    if not_before is not None:
+        values["__not_before"] = int(not_before)
+    return {
+        "type": "creating",
+        "resource": {
+            "urn": f"urn:pulumi:b::p::{WEBHOOK_TYPE}::{name}",
+            "type": WEBHOOK_TYPE,
+            "custom": True,
+            "parent": STACK_URN,
+            "inputs": values,
+        },
+    }
+
+
+def pending_subscription(name: str, webhook_id: str, *, not_before: float) -> dict[str, Any]:
+    values = {
+        "webhook_id": webhook_id,
+        "event": "pos.payment.completed",
+        "__provider": "blob",
+        "__not_before": int(not_before),
+    }
+    return {
+        "type": "creating",
+        "resource": {
+            "urn": f"urn:pulumi:b::p::{SUBSCRIPTION_TYPE}::{name}",
+            "type": SUBSCRIPTION_TYPE,
+            "custom": True,
+            "inputs": values,
+        },
+    }
+
+
+def deployment_with(*pending: dict[str, Any], resources: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {"manifest": {"time": "t"}, "resources": resources or [], "pending_operations": list(pending)}
+
+
+@pytest.fixture
+def client(emulator, account) -> MyPOSClient:
+    return MyPOSClient.connect(
+        api_url=emulator.api_url,
+        auth_url=emulator.url,
+        credentials=Credentials(account.client_id, account.client_secret),
+        retry=RetryPolicy(max_retries=1, backoff_factor=0.01),
+    )
+
+
+def run(stack: RecordedStack, client: MyPOSClient, **request: Any) -> tuple[int, str]:
+    out = io.StringIO()
+    status = recover(stack, client, RecoverRequest(**request), out)
+    return status, out.getvalue()
+
+
+def earlier() -> float:
+    return time.time() - 3600
+
+
+def test_a_webhook_the_killed_run_made_is_recorded_as_its_resource_and_pending_creates_cleared(client, outofband):
+    stamp = time.time() - 2
+    made = outofband.create_webhook(URL, SECRET)
+    stack = RecordedStack(deployment_with(pending_webhook("orders", not_before=stamp)))
+
+    status, out = run(stack, client)
+
+    assert status == 0 and stack.imported is not None
+    assert stack.imported["pending_operations"] == []
+    [recorded] = stack.imported["resources"]
+    assert recorded["id"] == made["id"] and recorded["urn"].endswith("::orders")
+    assert recorded["outputs"]["secret"] == secret(SECRET)  # stays a secret when imported
+    assert recorded["outputs"]["payload_url"] == URL and recorded["outputs"]["__provider"] == "blob"
+    assert f"orders: webhook {made['id']} was made by it" in out
+
+
+def test_a_look_alike_that_appeared_before_the_run_began_is_never_taken(client, outofband, emulator):
+    outofband.create_webhook(URL, SECRET)  # another stack's, made before b's check stamped its create
+    stack = RecordedStack(deployment_with(pending_webhook("orders", not_before=time.time() + 5)))
+
+    status, out = run(stack, client)
+
+    assert status == 0 and stack.imported is not None and stack.imported["resources"] == []
+    assert "orders: nothing was made: `pulumi up` creates it" in out
+
+
+def test_an_object_already_recorded_in_the_state_is_not_taken_again(client, outofband):
+    stamp = time.time() - 2
+    made = outofband.create_webhook(URL, SECRET)
+    recorded = {"urn": f"urn:pulumi:b::p::{WEBHOOK_TYPE}::old", "type": WEBHOOK_TYPE, "id": made["id"]}
+    stack = RecordedStack(deployment_with(pending_webhook("orders", not_before=stamp), resources=[recorded]))
+
+    status, _ = run(stack, client)
+
+    assert status == 0 and stack.imported is not None and stack.imported["resources"] == [recorded]
+
+
+def test_more_candidates_than_creates_changes_nothing_and_lists_them_with_the_command_to_choose(client, outofband):
+    stamp = time.time() - 2
+    first, second = outofband.create_webhook(URL, SECRET), outofband.create_webhook(URL, SECRET)
+    stack = RecordedStack(deployment_with(pending_webhook("orders", not_before=stamp)))
+
+    status, out = run(stack, client)
+
+    assert status == 1 and stack.imported is None
+    assert "2 match, but the killed run sent 1 create(s)" in out
+    assert first["id"] in out and second["id"] in out
+    assert f"python -m mypos_provider recover --stack b --record orders={first['id']}" in out
+
+
+def test_a_person_s_choice_settles_an_ambiguity(client, outofband):
+    stamp = time.time() - 2
+    outofband.create_webhook(URL, SECRET)
+    chosen = outofband.create_webhook(URL, SECRET)
+    stack = RecordedStack(deployment_with(pending_webhook("orders", not_before=stamp)))
+
+    status, _ = run(stack, client, chosen={"orders": chosen["id"]})
+
+    assert status == 0 and stack.imported is not None
+    assert [r["id"] for r in stack.imported["resources"]] == [chosen["id"]]
+
+
+def test_a_choice_that_is_not_a_candidate_is_refused(client, outofband):
+    stamp = time.time() - 2
+    outofband.create_webhook(URL, SECRET)
+    outofband.create_webhook(URL, SECRET)
+    stack = RecordedStack(deployment_with(pending_webhook("orders", not_before=stamp)))
+
+    with pytest.raises(CliError, match="--record orders=nonsense: not among the candidates"):
+        run(stack, client, chosen={"orders": "nonsense"})
+
+
+def test_a_state_without_the_stamp_proves_nothing_so_recover_asks(client, outofband):
+    outofband.create_webhook(URL, SECRET)
+    stack = RecordedStack(deployment_with(pending_webhook("orders", not_before=None)))
+
+    status, out = run(stack, client)
+
+    assert status == 1 and stack.imported is None
+    assert "the state does not say when the killed run began" in out
+
+
+def test_a_match_on_a_declared_secret_is_recorded_with_a_warning(client, outofband):
+    stamp = time.time() - 2
+    outofband.create_webhook(URL, SECRET)
+    stack = RecordedStack(deployment_with(pending_webhook("orders", not_before=stamp, generated=False)))
+
+    _, out = run(stack, client)
+
+    assert "warning: orders: webhook" in out and "matched on a declared secret" in out
+
+
+def test_a_match_on_a_generated_secret_needs_no_warning(client, outofband):
+    stamp = time.time() - 2
+    outofband.create_webhook(URL, SECRET)
+    stack = RecordedStack(deployment_with(pending_webhook("orders", not_before=stamp, generated=True)))
+
+    _, out = run(stack, client)
+
+    assert "warning" not in out
+
+
+def test_a_subscription_the_killed_run_made_is_recorded_with_its_event_id(client, outofband):
+    hook = outofband.create_webhook(URL, SECRET)
+    stamp = time.time() - 2
+    made = outofband.subscribe(hook["id"], "pos.payment.completed")
+    stack = RecordedStack(deployment_with(pending_subscription("orders-paid", hook["id"], not_before=stamp)))
+
+    status, _ = run(stack, client)
+
+    assert status == 0 and stack.imported is not None
+    [recorded] = stack.imported["resources"]
+    assert recorded["id"] == made["id"]
+    assert recorded["outputs"]["event_id"] == "33bcd9a7-43e4-4c0c-a728-106210056b1a"
+
+
+def test_an_adoption_left_pending_records_nothing(client, outofband):
+    hook = outofband.create_webhook(URL, SECRET)
+    stack = RecordedStack(deployment_with(pending_webhook("orders", not_before=earlier(), adopt_id=hook["id"])))
+
+    status, out = run(stack, client)
+
+    assert status == 0 and stack.imported is not None and stack.imported["resources"] == []
+    assert "orders: an adoption: nothing to record" in out
+
+
+def test_dry_run_writes_nothing(client, outofband):
+    stamp = time.time() - 2
+    made = outofband.create_webhook(URL, SECRET)
+    stack = RecordedStack(deployment_with(pending_webhook("orders", not_before=stamp)))
+
+    status, out = run(stack, client, dry_run=True)
+
+    assert status == 0 and stack.imported is None
+    assert f"orders: webhook {made['id']} was made by it" in out and "nothing changed (dry run)" in out
+
+
+def test_a_stack_changed_while_recover_read_it_is_left_alone(client, outofband):
+    stamp = time.time() - 2
+    outofband.create_webhook(URL, SECRET)
+    stack = RecordedStack(deployment_with(pending_webhook("orders", not_before=stamp)))
+    stack.changes_after_read = deployment_with()
+
+    with pytest.raises(CliError, match="changed while recover was reading it"):
+        run(stack, client)
+
+    assert stack.imported is None
+
+
+def test_a_locked_stack_is_refused(client, outofband):
+    stamp = time.time() - 2
+    outofband.create_webhook(URL, SECRET)
+    stack = RecordedStack(deployment_with(pending_webhook("orders", not_before=stamp)), locked=True)
+
+    with pytest.raises(StackLocked, match="stack b is locked by a deployment, so nothing was changed"):
+        run(stack, client)
+
+
+def test_a_stack_without_pending_creates_needs_nothing(client):
+    status, out = run(RecordedStack(deployment_with()), client)
+
+    assert status == 0 and "has no pending creates" in out
