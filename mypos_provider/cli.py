@@ -3,6 +3,7 @@
     python -m mypos_provider list [--stack NAME] [--format python|yaml|json] [--show-secrets]
     python -m mypos_provider emit EVENT [--stack NAME]
     python -m mypos_provider recover --stack NAME [--dry-run]
+    python -m mypos_provider preview-report|deploy|drift --stack NAME   (for CI: see mypos_provider.ci)
 
 Credentials come from the same chain as the provider: the stack's config (with --stack, read through
 `pulumi config`), then MYPOS_* environment variables, then a .env file.
@@ -72,6 +73,10 @@ def _parser() -> argparse.ArgumentParser:
     recover.add_argument("--stack", required=True, help="the stack whose deployment was interrupted")
     recover.add_argument("--dry-run", action="store_true", help="only report what would be removed")
     recover.set_defaults(run=run_recover)
+
+    from .ci import register  # preview-report, deploy, drift: commands for CI pipelines
+
+    register(commands)
     return parser
 
 
