@@ -7,6 +7,7 @@ files travel between working copies only through `pull_from` (standing in for gi
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -189,10 +190,12 @@ class TeamMember:
         (self.work_dir / "__main__.py").write_text(program(version, **kw))
 
     def resources(self, stack: str, type_name: str) -> list[dict[str, Any]]:
-        import json
-
         exported = json.loads(self.pulumi("stack", "export", stack=stack).stdout)
         return [r for r in exported["deployment"].get("resources") or [] if r["type"].endswith(type_name)]
+
+    def ids(self, stack: str) -> dict[str, str]:
+        """Resource name -> myPOS id of the stack's webhooks and subscriptions, from its state."""
+        return {r["urn"].rsplit("::", 1)[-1]: r["id"] for r in self.resources(stack, "") if "mypos:" in r["type"]}
 
     def log_text(self) -> str:
         return self.provider_log.read_text(errors="replace") if self.provider_log.exists() else ""
