@@ -45,6 +45,18 @@ VARIANTS = {
             env={"PULUMI_DIY_BACKEND_GZIP": "true"},
         ),
         Variant(
+            "postgres-zstd",
+            "postgres",
+            "state written zstd-compressed by the CLI (PULUMI_DIY_BACKEND_ZSTD=true)",
+            env={"PULUMI_DIY_BACKEND_ZSTD": "true"},
+        ),
+        Variant(
+            "file-zstd",
+            "file",
+            "file backend, state zstd-compressed (PULUMI_DIY_BACKEND_ZSTD=true)",
+            env={"PULUMI_DIY_BACKEND_ZSTD": "true"},
+        ),
+        Variant(
             "file-gzip",
             "file",
             "file backend, state gzip-compressed (PULUMI_DIY_BACKEND_GZIP=true)",
