@@ -59,6 +59,10 @@ class PostgresServer:
     def password(self) -> str:
         return (self.directory / "password").read_text().strip()
 
+    def reader_url(self, database: str) -> str:
+        """A role that may only read the state tables of `database` (scripts/postgres reader)."""
+        return self.script("reader", database).strip()
+
     def database_url(self, database: str) -> str:
         return urlunsplit(urlsplit(self.url)._replace(path=f"/{database}"))
 

@@ -10,6 +10,7 @@ import uuid
 import pytest
 from harness.outofband import OutOfBand
 from harness.postgres import ROOT
+from harness.team import TeamMember
 
 pytestmark = pytest.mark.engine
 
@@ -217,6 +218,30 @@ def test_drift_check_that_cannot_read_the_account_exits_two(team):
     assert checked.code == 2
     assert "could not run" in checked.stdout
     assert checked.stderr.startswith("error: ")
+
+
+# ---- a review role ------------------------------------------------------------------------------------
+
+
+def test_a_read_only_role_can_preview_and_check_drift_but_not_deploy(team, tmp_path):
+    team.alice.pulumi("up", "--yes", stack="sandbox")
+    reviewer = TeamMember.join(
+        "reviewer", tmp_path, team.database.server.reader_url(team.database.name), team.alice.passphrases
+    )
+    reviewer.pull_from(team.alice)
+    reviewer.set_program(2)
+    state_before = team.alice.pulumi("stack", "export", stack="sandbox").stdout
+    team.control.clear_requests()
+
+    previewed = reviewer.mypos("preview-report", stack="sandbox")
+    checked = reviewer.mypos("drift", stack="sandbox")
+    deployed = reviewer.mypos("deploy", stack="sandbox")
+
+    assert previewed.code == 0 and "1 to replace" in previewed.stdout, previewed.output
+    assert checked.code == 0, checked.output
+    assert deployed.code == 1 and "permission denied" in deployed.stdout
+    assert team.control.writes() == []
+    assert team.alice.pulumi("stack", "export", stack="sandbox").stdout == state_before
 
 
 # ---- the wrappers of this repository's CI -------------------------------------------------------------
