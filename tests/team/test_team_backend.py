@@ -27,7 +27,7 @@ def test_the_state_of_both_stacks_lives_in_the_shared_database(team, converged):
 
 def test_a_second_up_on_a_locked_stack_is_refused_and_its_next_up_converges(team, converged, wait_until):
     # Alice's deployment stalls on its first create for a few seconds: long enough for Bob's attempt.
-    team.control.set_faults([{"method": "POST", "path": "/v1/webhooks", "kind": "slow", "delay": 6, "times": 1}])
+    team.control.set_faults([{"method": "POST", "path": "/v1/webhooks", "kind": "slow", "delay": 8, "times": 1}])
     alice_up = team.alice.start_up("sandbox")
     wait_until(team.database.lock_keys, timeout=60)
 
