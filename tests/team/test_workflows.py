@@ -95,3 +95,8 @@ def test_credentials_come_from_the_ci_secret_store(workflow):
                 assert "secrets." in str(value), f"{workflow} job {name}: {key} must come from secrets"
     text = (WORKFLOWS / workflow).read_text()
     assert "postgres://" not in text, "a database URL holds a password: it belongs in the secret store"
+
+
+@pytest.mark.parametrize("workflow", ["preview.yml", "deploy.yml", "drift.yml"])
+def test_every_workflow_writes_the_state_compressed(workflow):
+    assert load(workflow)["env"]["PULUMI_DIY_BACKEND_ZSTD"] == "true", "as docs/team.md advises"
