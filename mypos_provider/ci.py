@@ -33,8 +33,6 @@ MASK = "[secret]"
 SECRET_PROPERTIES = frozenset({"secret", "client_secret", "clientSecret", "token"})
 HIDDEN_PROPERTIES = frozenset({"__provider"})
 ACTIONS = ("create", "update", "replace", "delete")
-# Steps that are part of a replacement show once, as "replace".
-REPLACEMENT_STEPS = frozenset({"create-replacement", "delete-replaced", "discard-replaced"})
 WEBHOOK_TYPE = "pulumi-python:dynamic/mypos:Webhook"
 SUBSCRIPTION_TYPE = "pulumi-python:dynamic/mypos:Subscription"
 LOCKED = "the stack is currently locked"
@@ -155,10 +153,9 @@ def changes_of(steps: Iterable[dict[str, Any]], *, state: str = "inputs") -> lis
     """The resource changes of a preview's steps (`pulumi preview --json`), secrets masked."""
     found = []
     for step in steps:
-        op = step.get("op", "")
-        action = "replace" if op == "replace" else op
-        if action not in ACTIONS or op in REPLACEMENT_STEPS:
-            continue
+        action = step.get("op", "")
+        if action not in ACTIONS:
+            continue  # same, refresh (no drift), and the halves of a replacement
         urn = step.get("urn", "")
         type_token = (step.get("newState") or step.get("oldState") or {}).get("type") or urn.split("::")[-2]
         if type_token.startswith("pulumi:"):
@@ -177,20 +174,23 @@ def property_changes(
         return tuple(PropertyChange(k, None, masked(k, v), "add") for k, v in sorted(new.items()) if shown(k, v))
     if action == "delete":
         return tuple(PropertyChange(k, masked(k, v), None, "delete") for k, v in sorted(old.items()) if shown(k, v))
+    detailed = step.get("detailedDiff") or {}
     names = sorted(
-        {path.split(".")[0].split("[")[0] for path in (step.get("detailedDiff") or {})}
+        {top_property(path) for path in detailed}
         | set(step.get("diffReasons") or ())
         | set(step.get("replaceReasons") or ())
     )
-    kinds = {
-        path.split(".")[0].split("[")[0]: d.get("kind", "update")
-        for path, d in (step.get("detailedDiff") or {}).items()
-    }
+    kinds = {top_property(path): diff.get("kind", "update") for path, diff in detailed.items()}
     return tuple(
         PropertyChange(n, masked(n, old.get(n)), masked(n, new.get(n)), kinds.get(n, "update").removesuffix("-replace"))
         for n in names
         if n not in HIDDEN_PROPERTIES
     )
+
+
+def top_property(path: str) -> str:
+    """`terminal_ids[0]` or `filter.tids` -> the top-level property the report names."""
+    return path.split(".")[0].split("[")[0]
 
 
 def shown(name: str, value: Any) -> bool:
