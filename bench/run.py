@@ -18,6 +18,7 @@ import csv
 import math
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -26,11 +27,13 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from backends import VARIANTS, PostgresServer, Variant, postgres_server  # noqa: E402
 from raw_floor import FloorClient, replay  # noqa: E402
 
 from harness.emulator import EmulatorControl, route_of  # noqa: E402
@@ -39,6 +42,9 @@ from mypos_provider.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET  # noqa: 
 
 FLOOR_ID, FLOOR_SECRET = "FLOORCLIENT0000000000001", "FLOORSECRET" + "0" * 37
 STEPS = ("first up", "no-op preview", "no-op up", "refresh", "update secrets", "destroy")
+# The state backends are compared on the steps whose cost the backend changes most, and on a no-op.
+BACKEND_STEPS = ("first up", "no-op preview", "destroy")
+BACKEND_NOTE = "backend comparison"
 RESULTS = ROOT / "bench" / "results"
 
 
@@ -59,6 +65,9 @@ class Row:
     provider_blob_bytes: int
     detail: str = field(default="")
     note: str = field(default="")
+    backend: str = field(default="file")  # a name in backends.VARIANTS
+    wal_mb: float = field(default=0.0)  # PostgreSQL write-ahead log written during the step
+    round: int = field(default=1)  # repetition of the backend comparison (medians are quoted)
 
 
 def minimum(step: str, n: int) -> int:
@@ -154,10 +163,25 @@ def state_file(deployment: Deployment) -> Path:
     )
 
 
-def run_suite(n: int, latency: float, extra_env: dict[str, str] | None = None, note: str = "") -> list[Row]:
+def run_suite(
+    n: int,
+    latency: float,
+    extra_env: dict[str, str] | None = None,
+    note: str = "",
+    *,
+    steps: tuple[str, ...] = STEPS,
+    variant: Variant = VARIANTS["file"],
+    server: PostgresServer | None = None,
+    repetition: int = 1,
+) -> list[Row]:
     process, url = start_emulator(latency)
     control = EmulatorControl(url)
     rows: list[Row] = []
+    env = {**(extra_env or {}), **variant.env}
+    database = f"bench_{variant.name.replace('-', '_')}_{n}_{repetition}"
+    if variant.kind == "postgres":
+        assert server is not None, "a PostgreSQL variant needs the server"
+        env["PULUMI_BACKEND_URL"] = server.new_database(database, variant)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             deployment = new_deployment(
@@ -166,17 +190,18 @@ def run_suite(n: int, latency: float, extra_env: dict[str, str] | None = None, n
                 client_id=DEMO_CLIENT_ID,
                 client_secret=DEMO_CLIENT_SECRET,
                 program=PROGRAM,
-                extra_env=extra_env,
+                extra_env=env,
             )
             deployment.set_config("bench:count", str(n))
             deployment.set_config("bench:secretVersion", "1")
             floor = FloorClient(url, FLOOR_ID, FLOOR_SECRET)
             floor.prepare()
             state_bytes, blob = 0.0, 0
-            for step in STEPS:
+            for step in steps:
                 if step == "update secrets":
                     deployment.set_config("bench:secretVersion", "2")
                 control.clear_requests()
+                wal_before = server.wal_bytes() if server and variant.kind == "postgres" else 0
                 with PeakMemory() as memory:
                     started = time.perf_counter()
                     {
@@ -188,9 +213,12 @@ def run_suite(n: int, latency: float, extra_env: dict[str, str] | None = None, n
                         "destroy": deployment.destroy,
                     }[step]()
                     wall = time.perf_counter() - started
+                wal = server.wal_bytes() - wal_before if server and variant.kind == "postgres" else 0
                 routes = Counter(f"{r['method']} {route_of(r['path'])}" for r in control.requests())
                 floor_s = replay(floor, routes) if routes else 0.0
-                if step == "first up":
+                if step == "first up" and variant.kind == "postgres" and server:
+                    state_bytes = server.state_bytes(database) / (2 * n)
+                elif step == "first up" and not variant.env:
                     state = state_file(deployment)
                     state_bytes = state.stat().st_size / (2 * n)
                     blob = max(len(m) for m in re.findall(r'"__provider":\s*"([^"]+)"', state.read_text()))
@@ -211,6 +239,9 @@ def run_suite(n: int, latency: float, extra_env: dict[str, str] | None = None, n
                         provider_blob_bytes=blob,
                         detail="; ".join(f"{k} x{v}" for k, v in sorted(routes.items())),
                         note=note,
+                        backend=variant.name,
+                        wal_mb=round(wal / 2**20, 1),
+                        round=repetition,
                     )
                 )
                 print(format_row(rows[-1]), flush=True)
@@ -231,7 +262,14 @@ def format_row(row: Row) -> str:
         f"{row.n:>5} {row.latency_ms:>4} {row.step:<15} {row.requests:>9} {row.minimum:>5} "
         f"{row.token_requests:>4} {row.wall_s:>7} {row.floor_s:>7} {row.ratio:>6} {row.per_resource_ms:>7} "
         f"{row.provider_peak_mb:>8}  {row.detail}{'  [' + row.note + ']' if row.note else ''}"
+        f"{backend_label(row)}"
     )
+
+
+def backend_label(row: Row) -> str:
+    if row.backend == "file" and not row.wal_mb:
+        return ""
+    return f"  {{{row.backend}{f', WAL {row.wal_mb} MB' if row.wal_mb else ''}}}"
 
 
 FIELDS = [f.name for f in Row.__dataclass_fields__.values()]
@@ -239,6 +277,11 @@ FIELDS = [f.name for f in Row.__dataclass_fields__.values()]
 
 def append_csv(rows: list[Row], path: Path) -> None:
     """Rows are written as each suite ends, so an interrupted benchmark keeps what it measured."""
+    if path.exists() and path.read_text().split("\n", 1)[0] != ",".join(FIELDS):
+        # Written before a column was added: rewrite it with today's header (missing columns take defaults).
+        earlier = read_csv(path)
+        path.unlink()
+        append_csv(earlier, path)
     new = not path.exists()
     with path.open("a", newline="") as out:
         writer = csv.DictWriter(out, fieldnames=FIELDS)
@@ -249,7 +292,10 @@ def append_csv(rows: list[Row], path: Path) -> None:
 
 def read_csv(path: Path) -> list[Row]:
     with path.open(newline="") as source:
-        return [Row(**{k: type_of(k)(v) for k, v in record.items()}) for record in csv.DictReader(source)]
+        return [
+            Row(**{k: type_of(k)(v) for k, v in record.items() if k in FIELDS and v is not None})
+            for record in csv.DictReader(source)
+        ]
 
 
 def type_of(name: str) -> type:
@@ -263,6 +309,8 @@ def type_of(name: str) -> type:
         "step": str,
         "detail": str,
         "note": str,
+        "backend": str,
+        "round": int,
     }.get(name, float)
 
 
@@ -275,7 +323,9 @@ def plot(rows: list[Row], latency_ms: int, path: Path) -> None:
     except ImportError:
         print("matplotlib missing: `venv/bin/pip install -r bench/requirements.txt` to draw the plot")
         return
-    figure, axis = plt.subplots(figsize=(9, 6))
+    comparison = [r for r in rows if r.note == BACKEND_NOTE]
+    figure, axes = plt.subplots(1, 2 if comparison else 1, figsize=(17 if comparison else 9, 6), squeeze=False)
+    axis = axes[0][0]
     for index, step in enumerate(s for s in STEPS if "no-op" not in s):
         points = sorted(
             (r.n, r.wall_s, r.floor_s) for r in rows if r.step == step and r.latency_ms == latency_ms and not r.note
@@ -302,8 +352,85 @@ def plot(rows: list[Row], latency_ms: int, path: Path) -> None:
     axis.set_title(f"mypos-pulumi through the real engine vs a raw 4-thread client, {latency_ms} ms latency")
     axis.grid(True, which="both", alpha=0.3)
     axis.legend(fontsize=8)
+    if comparison:
+        plot_backends(axes[0][1], comparison)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
+
+
+def plot_backends(axis: Any, rows: list[Row]) -> None:
+    """Grouped bars: wall time of each step and N, one bar per state backend variant."""
+    groups = sorted({(r.n, r.step) for r in rows}, key=lambda g: (g[0], BACKEND_STEPS.index(g[1])))
+    variants = list(dict.fromkeys(r.backend for r in rows))
+    width = 0.8 / len(variants)
+    wall = median_walls(rows)
+    for index, variant in enumerate(variants):
+        xs = [g + index * width for g in range(len(groups))]
+        axis.bar(xs, [wall.get((n, step, variant), 0) for n, step in groups], width, label=variant, color=f"C{index}")
+    axis.set_xticks([g + 0.4 - width / 2 for g in range(len(groups))])
+    axis.set_xticklabels([f"{step}\nN = {n}" for n, step in groups], fontsize=8)
+    axis.set_yscale("log")
+    axis.set_ylabel("wall time, seconds")
+    latency = rows[0].latency_ms
+    rounds = max(r.round for r in rows)
+    axis.set_title(f"state backends (DIY file:// and postgres://), {latency} ms latency, median of {rounds} round(s)")
+    axis.grid(True, axis="y", which="both", alpha=0.3)
+    axis.legend(fontsize=8)
+
+
+def compare_backends(
+    variants: list[Variant], sizes: list[int], latency: float, repeat: int, results: Path
+) -> list[Row]:
+    """Every variant at every N in one run and one PostgreSQL server. Rounds repeat the whole set, variants
+    interleaved, so a burst of load on a shared machine hits one sample of each rather than one variant."""
+    measured: list[Row] = []
+    with postgres_server() as server:
+        for repetition in range(1, repeat + 1):
+            for n in sizes:
+                for variant in variants:
+                    rows = run_suite(
+                        n,
+                        latency,
+                        steps=BACKEND_STEPS,
+                        note=BACKEND_NOTE,
+                        variant=variant,
+                        server=server,
+                        repetition=repetition,
+                    )
+                    append_csv(rows, results)
+                    measured += rows
+    return measured
+
+
+def median_walls(rows: list[Row]) -> dict[tuple[int, str, str], float]:
+    """(N, step, backend) -> median wall time over the rounds."""
+    samples: dict[tuple[int, str, str], list[float]] = {}
+    for row in rows:
+        samples.setdefault((row.n, row.step, row.backend), []).append(row.wall_s)
+    return {key: statistics.median(values) for key, values in samples.items()}
+
+
+def backend_ratios(rows: list[Row]) -> str:
+    """Markdown: median wall time of each variant and its ratio to the file backend, per N and step."""
+    medians = median_walls(rows)
+    variants = list(dict.fromkeys(r.backend for r in rows))
+    rounds = max(r.round for r in rows)
+    lines = [
+        f"Median of {rounds} round(s); ratio = variant / file backend, same N and step.",
+        "",
+        "| N | step | " + " | ".join(variants) + " |",
+        "|---|---|" + "---|" * len(variants),
+    ]
+    for n in sorted({r.n for r in rows}):
+        for step in BACKEND_STEPS:
+            base = medians.get((n, step, "file"))
+            cells = []
+            for variant in variants:
+                wall = medians.get((n, step, variant))
+                ratio = f" ({wall / base:.2f}x)" if wall and base and variant != "file" else ""
+                cells.append(f"{wall:.2f} s{ratio}" if wall is not None else "")
+            lines.append(f"| {n} | {step} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -325,6 +452,17 @@ def main() -> None:
         "backend's per-step checkpoint costs (0 skips)",
     )
     parser.add_argument("--zero-latency-sizes", default=None, help="N for the 0 ms runs (default: --sizes)")
+    parser.add_argument(
+        "--backends",
+        default="file,postgres",
+        help="state backends to compare on first up, no-op preview and destroy (names in bench/backends.py; "
+        f"default file,postgres; 'none' skips): {', '.join(VARIANTS)}",
+    )
+    parser.add_argument("--backend-sizes", default="10,100", help="N for the backend comparison (default 10,100)")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of the backend comparison (default 1)")
+    parser.add_argument(
+        "--only-backends", action="store_true", help="run only the backend comparison (with --append: keep the rest)"
+    )
     parser.add_argument("--append", action="store_true", help="add to results.csv instead of starting it anew")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--plot-only", action="store_true", help="redraw the plot from results.csv")
@@ -340,6 +478,8 @@ def main() -> None:
         results.unlink(missing_ok=True)
 
     print(HEADER)
+    if args.only_backends:
+        sizes, zero_sizes, args.target_latency, args.skip_checkpoints_at = [], [], 0, 0
     suites: list[tuple[int, float, dict[str, str] | None, str]] = [(n, args.latency, None, "") for n in sizes]
     if not args.no_zero_latency:
         suites += [(n, 0.0, None, "") for n in zero_sizes]
@@ -349,6 +489,13 @@ def main() -> None:
         suites.append((args.skip_checkpoints_at, 0.0, {"PULUMI_SKIP_CHECKPOINTS": "true"}, "PULUMI_SKIP_CHECKPOINTS"))
     for n, latency, env, note in suites:
         append_csv(run_suite(n, latency, env, note), results)
+    variants = [VARIANTS[name] for name in args.backends.split(",") if name and name != "none"]
+    if variants:
+        sizes = [int(s) for s in args.backend_sizes.split(",") if s]
+        compared = compare_backends(variants, sizes, args.latency, args.repeat, results)
+        summary = backend_ratios(compared)
+        (args.out / "backends.md").write_text(summary + "\n")
+        print("\n" + summary)
     plot(read_csv(results), round(args.latency * 1000), args.out / "time_per_step.png")
     print(f"\nwrote {results} and {args.out / 'time_per_step.png'}")
 

@@ -3,6 +3,7 @@
     python -m mypos_provider list [--stack NAME] [--format python|yaml|json] [--show-secrets]
     python -m mypos_provider emit EVENT [--stack NAME] [--wait SECONDS]
     python -m mypos_provider recover --stack NAME [--dry-run] [--record NAME=ID ...]
+    python -m mypos_provider preview-report|deploy|drift --stack NAME   (for CI: see mypos_provider.cli.ci)
 
 Credentials come from the same chain as the provider: the stack's config (with --stack, read through
 `pulumi config`), then MYPOS_* environment variables, then the .env file of the Pulumi project in or
@@ -20,8 +21,8 @@ from typing import TextIO
 
 from ..client import MyPOSClient, MyPOSError
 from ..settings import Settings, load_settings
+from . import ci, listing
 from . import emit as emitting
-from . import listing
 from . import recover as recovering
 from .errors import CliError
 from .stack import PulumiStack, names_by_id
@@ -90,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
         help="where recover found several candidates: the object the killed run made for resource NAME",
     )
     recover.set_defaults(run=run_recover)
+    ci.register(commands)  # preview-report, deploy, drift: commands for CI pipelines
     return parser
 
 

@@ -1,0 +1,154 @@
+"""Fixtures of the team tests: one PostgreSQL server per session, a database per test, two engineers.
+
+The `sandbox` and `production` stacks deploy to two merchant accounts of the test's emulator (myPOS sandbox
+and production stand-ins), each with its own credentials and its own passphrase.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.accounts import Account, random_credentials
+from harness.emulator import EmulatorControl
+from harness.postgres import PostgresServer, shared_server
+from harness.team import StackSecrets, TeamMember
+from mypos_provider.emulator import Emulator
+
+STACKS = ("sandbox", "production")
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    """One server for the session; under pytest-xdist, for all workers of the session."""
+    base = tmp_path_factory.getbasetemp()
+    coordination = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    with shared_server(coordination) as server:
+        yield server
+
+
+@dataclass
+class StateDatabase:
+    server: PostgresServer
+    name: str
+    url: str
+
+    def text(self) -> str:
+        """Everything the backend stored, decoded: what anyone who can read the table can read."""
+        return "\n".join(f"{row.key}\n{row.content}" for row in self.server.rows(self.name))
+
+    def lock_keys(self) -> list[str]:
+        return self.server.lock_keys(self.name)
+
+
+@pytest.fixture
+def state_database(postgres: PostgresServer) -> Iterator[StateDatabase]:
+    name = f"state_{secrets.token_hex(6)}"
+    url = postgres.create_database(name)
+    yield StateDatabase(postgres, name, url)
+    postgres.drop_database(name)
+
+
+@dataclass
+class Team:
+    alice: TeamMember
+    bob: TeamMember
+    accounts: dict[str, Account]
+    secrets: dict[str, StackSecrets]
+    database: StateDatabase
+    emulator: Emulator
+    control: EmulatorControl
+
+    @property
+    def members(self) -> tuple[TeamMember, TeamMember]:
+        return self.alice, self.bob
+
+    def all_secrets(self) -> list[str]:
+        """Every secret the test knows of: passphrases, client secrets, tokens, every webhook secret ever."""
+        values = [s.passphrase for s in self.secrets.values()]
+        values += [s.client_secret for s in self.secrets.values()]
+        values += [s.treasury_secret for s in self.secrets.values()]
+        values += self.emulator.issued_tokens()
+        for account in self.accounts.values():
+            values += [w["secret"] for w in self.control.state(account.client_id)["webhooks"]]
+        values.append(self.database.server.password)
+        return [v for v in values if v]
+
+
+def stack_config(stack: str, emulator_url: str) -> dict[str, str]:
+    return {
+        "mypos:environment": stack,
+        "mypos:authUrl": emulator_url,
+        "mypos:apiUrl": emulator_url.rstrip("/") + "/v1",
+        "shop:baseUrl": f"https://{'staging.' if stack == 'sandbox' else ''}shop.example.com/mypos",
+    }
+
+
+@pytest.fixture
+def team(tmp_path: Path, emulator: Emulator, control: EmulatorControl, state_database: StateDatabase) -> Iterator[Team]:
+    """Alice has created both stacks in the shared database; Bob has pulled her working copy."""
+    accounts = {stack: random_credentials() for stack in STACKS}
+    stack_secrets = {
+        stack: StackSecrets(
+            passphrase=f"{stack}-passphrase-{secrets.token_hex(8)}",
+            client_id=accounts[stack].client_id,
+            client_secret=accounts[stack].client_secret,
+            treasury_secret=f"tr-{stack[:4]}-{secrets.token_hex(8)}",
+        )
+        for stack in STACKS
+    }
+    for account in accounts.values():
+        control.add_account(account.client_id, account.client_secret)
+    passphrases = {stack: s.passphrase for stack, s in stack_secrets.items()}
+    alice = TeamMember.join("alice", tmp_path, state_database.url, passphrases)
+    bob = TeamMember.join("bob", tmp_path, state_database.url, passphrases)
+    for stack in STACKS:
+        alice.create_stack(stack, stack_secrets[stack], stack_config(stack, emulator.url))
+    bob.pull_from(alice)
+    made = Team(alice, bob, accounts, stack_secrets, state_database, emulator, control)
+    yield made
+    assert_no_leaks(made)
+
+
+def assert_no_leaks(team: Team) -> None:
+    """No secret in plaintext in the shared state (read with psql), any CLI output, or a provider log."""
+    places = {"state table": team.database.text()}
+    for member in team.members:
+        places[f"{member.name}'s CLI output"] = "\n".join(member.transcript)
+        places[f"{member.name}'s provider log"] = member.log_text()
+    leaks = [
+        f"{place} contains {secret[:4]}..."
+        for secret in team.all_secrets()
+        for place, text in places.items()
+        if secret in text
+    ]
+    assert not leaks, f"secrets leaked: {leaks}"
+
+
+@pytest.fixture
+def converged(team: Team) -> Callable[..., None]:
+    """Asserts that an account holds exactly the objects the stack's state records, each once."""
+
+    def check(stack: str, member: TeamMember | None = None, **expected: Any) -> None:
+        who = member or team.alice
+        account = team.accounts[stack]
+        live_hooks = team.control.live_webhooks(account.client_id)
+        live_subs = team.control.live_subscriptions(account.client_id)
+        recorded = {r["id"] for r in who.resources(stack, "Webhook")} | {
+            r["id"] for r in who.resources(stack, "Subscription")
+        }
+        assert recorded == {w["id"] for w in live_hooks} | {s["id"] for s in live_subs}, "state and myPOS differ"
+        urls = [w["payload_url"] for w in live_hooks]
+        assert len(urls) == len(set(urls)), f"a webhook exists twice: {sorted(urls)}"
+        if "webhooks" in expected:
+            assert len(live_hooks) == expected["webhooks"]
+        if "subscriptions" in expected:
+            assert len(live_subs) == expected["subscriptions"]
+
+    return check

@@ -1,0 +1,256 @@
+"""The CI commands (python -m mypos_provider preview-report | deploy | drift) against the shared backend."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import uuid
+
+import pytest
+
+from harness.outofband import OutOfBand
+from harness.postgres import ROOT
+from harness.team import TeamMember
+
+pytestmark = pytest.mark.engine
+
+TABLE_HEADER = ["| Action | Resource | Type |", "|---|---|---|"]
+
+
+def table_rows(report: str, header: list[str]) -> list[str]:
+    """The rows of the Markdown table that starts with `header`."""
+    lines = report.splitlines()
+    start = lines.index(header[0])
+    assert lines[start + 1] == header[1]
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        rows.append(line)
+    return rows
+
+
+def out_of_band(team, stack: str) -> OutOfBand:
+    account = team.accounts[stack]
+    return OutOfBand(team.emulator.url, account.client_id, account.client_secret)
+
+
+# ---- preview-report -----------------------------------------------------------------------------------
+
+
+def test_preview_report_lists_each_resource_to_create_update_replace_and_delete(team):
+    team.alice.pulumi("up", "--yes", stack="sandbox")
+    team.alice.set_program(2)
+
+    report = team.alice.mypos("preview-report", stack="sandbox")
+
+    assert report.code == 0, report.output
+    assert report.stdout.startswith("<!-- mypos-pulumi:preview:sandbox -->\n")
+    assert "**1 to create, 1 to update, 1 to replace, 1 to delete**; 2 unchanged." in report.stdout
+    assert table_rows(report.stdout, TABLE_HEADER) == [
+        "| create | `orders-cancelled` | Subscription |",
+        "| update | `orders` | Webhook |",
+        "| replace | `orders-payment` | Subscription |",
+        "| delete | `treasury-failed` | Subscription |",
+    ]
+
+
+def test_preview_report_shows_the_property_diff_with_secrets_masked(team):
+    team.alice.pulumi("up", "--yes", stack="sandbox")
+    team.alice.set_program(2)
+    team.alice.pulumi("config", "set", "--secret", "shop:treasurySecret", stack="sandbox", stdin="rotated-secret-0001")
+
+    report = team.alice.mypos("preview-report", stack="sandbox").stdout
+    diff = report.split("```diff\n", 1)[1].split("```", 1)[0].splitlines()
+
+    assert diff[diff.index("~ Webhook orders (update)") + 1 :][:2] == [
+        '-     payload_url: "https://staging.shop.example.com/mypos/orders"',
+        '+     payload_url: "https://staging.shop.example.com/mypos/orders-v2"',
+    ]
+    assert diff[diff.index("~ Webhook treasury (update)") + 1 :][:2] == [
+        "-     secret: [secret]",
+        "+     secret: [secret]",
+    ]
+    assert diff[diff.index("+- Subscription orders-payment (replace)") + 1 :][:2] == [
+        '-     event: "pos.payment.completed"',
+        '+     event: "pos.payment.failed"',
+    ]
+    assert "rotated-secret-0001" not in report
+    assert team.secrets["sandbox"].treasury_secret not in report
+
+
+def test_preview_report_of_a_failing_preview_exits_non_zero_and_says_why(team):
+    team.alice.pulumi("config", "set", "shop:baseUrl", "ftp://shop.example.com/mypos", stack="sandbox")
+
+    report = team.alice.mypos("preview-report", stack="sandbox")
+
+    assert report.code == 1
+    assert "### Pulumi preview of `sandbox` failed" in report.stdout
+    assert "payload_url" in report.stdout and "https" in report.stdout
+    assert "Resource monitor has terminated" not in report.stdout
+
+
+def test_preview_report_without_changes_says_so(team):
+    team.alice.pulumi("up", "--yes", stack="production")
+
+    report = team.bob.mypos("preview-report", stack="production", check=True)
+
+    assert "**0 to create, 0 to update, 0 to replace, 0 to delete**; 5 unchanged." in report.stdout
+    assert "No changes" in report.stdout
+
+
+def test_preview_report_is_also_written_to_the_output_file(team, tmp_path):
+    target = tmp_path / "report.md"
+
+    report = team.alice.mypos("preview-report", "--output", str(target), stack="sandbox", check=True)
+
+    assert target.read_text() == report.stdout
+
+
+# ---- deploy -------------------------------------------------------------------------------------------
+
+
+def test_deploy_runs_up_with_the_diff_and_prints_outputs_without_secrets(team, converged):
+    deployed = team.bob.mypos("deploy", stack="sandbox")
+
+    assert deployed.code == 0, deployed.output
+    assert "$ pulumi up --yes --non-interactive --diff --stack sandbox" in deployed.stdout
+    assert 'payload_url: "https://staging.shop.example.com/mypos/orders"' in deployed.stdout, "--diff in the log"
+    outputs = json.loads(deployed.stdout.split("Outputs of stack sandbox (secrets masked):\n", 1)[1])
+    assert outputs["treasurySecret"] == "[secret]"
+    live = {h["payload_url"]: h["id"] for h in team.control.live_webhooks(team.accounts["sandbox"].client_id)}
+    assert outputs["ordersId"] == live["https://staging.shop.example.com/mypos/orders"]
+    converged("sandbox", webhooks=2, subscriptions=2)
+
+
+def test_deploy_of_a_stack_locked_by_a_killed_job_fails_and_names_the_recovery(team):
+    # What a CI job killed mid-deployment leaves in the table: its lock.
+    lock = {"pid": 4242, "username": "runner", "hostname": "lost-runner", "timestamp": "2026-11-29T03:00:00Z"}
+    key = f"{team.database.name}/.pulumi/locks/organization/mypos-webhooks/sandbox/{uuid.uuid4()}.json"
+    data = json.dumps({"data": base64.b64encode(json.dumps(lock).encode()).decode()})
+    team.database.server.sql(f"INSERT INTO pulumi_state (key, data) VALUES ('{key}', '{data}')", team.database.name)
+
+    deployed = team.bob.mypos("deploy", stack="sandbox")
+
+    assert deployed.code == 1
+    assert "the stack is currently locked by 1 lock(s)" in deployed.stdout
+    assert "lost-runner" in deployed.stdout
+    assert "pulumi cancel" in deployed.stderr and "recover" in deployed.stderr
+    assert team.control.writes() == []
+
+
+# ---- drift --------------------------------------------------------------------------------------------
+
+
+def test_drift_check_of_an_untouched_account_exits_zero(team):
+    team.alice.pulumi("up", "--yes", stack="production")
+
+    checked = team.bob.mypos("drift", stack="production")
+
+    assert checked.code == 0, checked.output
+    assert "### No drift in `production`" in checked.stdout
+
+
+def test_drift_check_names_each_object_and_field_changed_by_hand(team):
+    team.alice.set_program(2)
+    team.alice.pulumi("up", "--yes", stack="production")
+    ids = team.alice.ids("production")
+    hand = out_of_band(team, "production")
+    hand.patch_webhook(ids["orders"], payload_url="https://attacker.example.com/hook")
+    hand.patch_webhook(ids["treasury"], secret="changed-by-hand-0001")
+    hand.set_filter(ids["orders-cancelled"], ["11111111", "22222222"])
+    hand.delete_subscription(ids["orders-payment"])
+    extra = hand.create_webhook("https://shop.example.com/mypos/by-hand", "hand-made-secret-0001")
+    extra_subscription = hand.subscribe(extra["id"], "pos.payment.completed")
+
+    checked = team.bob.mypos("drift", stack="production")
+
+    assert checked.code == 1, checked.output
+    report = checked.stdout
+    assert "### Drift in `production`: 4 changed or deleted by hand, 2 not managed by any stack" in report
+    assert table_rows(report, ["| Resource | Type | What happened | Fields |", "|---|---|---|---|"]) == [
+        "| `orders-cancelled` | Subscription | changed outside Pulumi | `terminal_ids` |",
+        "| `orders` | Webhook | changed outside Pulumi | `payload_url` |",
+        "| `treasury` | Webhook | changed outside Pulumi | `secret` |",
+        "| `orders-payment` | Subscription | deleted outside Pulumi |  |",
+    ]
+    assert table_rows(report, ["| Kind | Id | What |", "|---|---|---|"]) == [
+        f"| webhook | `{extra['id']}` | https://shop.example.com/mypos/by-hand |",
+        f"| subscription | `{extra_subscription['id']}` | pos.payment.completed of webhook {extra['id']} |",
+    ]
+    assert '+     payload_url: "https://attacker.example.com/hook"   (live)' in report
+    assert "+     secret: [secret]   (live)" in report
+    for secret in ("changed-by-hand-0001", "hand-made-secret-0001", team.secrets["production"].treasury_secret):
+        assert secret not in report
+
+
+def test_drift_check_leaves_the_state_as_it_was(team):
+    team.alice.pulumi("up", "--yes", stack="sandbox")
+    ids = team.alice.ids("sandbox")
+    out_of_band(team, "sandbox").delete_webhook(ids["treasury"])
+    before = team.alice.pulumi("stack", "export", stack="sandbox").stdout
+
+    team.bob.mypos("drift", stack="sandbox")
+
+    assert json.loads(team.alice.pulumi("stack", "export", stack="sandbox").stdout) == json.loads(before)
+
+
+def test_drift_check_does_not_list_objects_another_stack_manages(team):
+    sandbox = team.secrets["sandbox"]
+    team.alice.pulumi("config", "set", "mypos:clientId", sandbox.client_id, stack="production")
+    team.alice.pulumi(
+        "config", "set", "--secret", "mypos:clientSecret", stack="production", stdin=sandbox.client_secret
+    )
+    for stack in ("sandbox", "production"):
+        team.alice.pulumi("up", "--yes", stack=stack)
+
+    checked = team.alice.mypos("drift", stack="sandbox")
+
+    assert checked.code == 0, checked.output
+
+
+def test_drift_check_that_cannot_read_the_account_exits_two(team):
+    team.alice.pulumi("up", "--yes", stack="sandbox")
+    team.alice.pulumi("config", "set", "--secret", "mypos:clientSecret", stack="sandbox", stdin="W" * 48)
+
+    checked = team.alice.mypos("drift", stack="sandbox")
+
+    assert checked.code == 2
+    assert "could not run" in checked.stdout
+    assert checked.stderr.startswith("error: ")
+
+
+# ---- a review role ------------------------------------------------------------------------------------
+
+
+def test_a_read_only_role_can_preview_and_check_drift_but_not_deploy(team, tmp_path):
+    team.alice.pulumi("up", "--yes", stack="sandbox")
+    reviewer = TeamMember.join(
+        "reviewer", tmp_path, team.database.server.reader_url(team.database.name), team.alice.passphrases
+    )
+    reviewer.pull_from(team.alice)
+    reviewer.set_program(2)
+    state_before = team.alice.pulumi("stack", "export", stack="sandbox").stdout
+    team.control.clear_requests()
+
+    previewed = reviewer.mypos("preview-report", stack="sandbox")
+    checked = reviewer.mypos("drift", stack="sandbox")
+    deployed = reviewer.mypos("deploy", stack="sandbox")
+
+    assert previewed.code == 0 and "1 to replace" in previewed.stdout, previewed.output
+    assert checked.code == 0, checked.output
+    assert deployed.code == 1 and "permission denied" in deployed.stdout
+    assert team.control.writes() == []
+    assert team.alice.pulumi("stack", "export", stack="sandbox").stdout == state_before
+
+
+# ---- the wrappers of this repository's CI -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("script", ["ci-preview", "ci-deploy", "drift-check"])
+def test_ci_script_without_a_stack_prints_its_usage(script):
+    done = subprocess.run([str(ROOT / "scripts" / script)], capture_output=True, text=True, timeout=60)
+
+    assert done.returncode == 2
+    assert f"usage: scripts/{script} STACK" in done.stderr
