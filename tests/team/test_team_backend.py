@@ -68,7 +68,7 @@ def test_a_deployment_killed_mid_run_is_recovered_with_the_readme_procedure(team
     recovered = team.bob.mypos("recover", stack="sandbox", check=True)
     team.bob.pulumi("up", "--yes", stack="sandbox")
 
-    assert "removing unrecorded webhook" in recovered.stdout
+    assert "was made by it: recorded in the state" in recovered.stdout
     assert "cleared" in recovered.stdout
     converged("sandbox", member=team.bob, webhooks=6, subscriptions=2)
     team.bob.pulumi("preview", "--expect-no-changes", stack="sandbox")
