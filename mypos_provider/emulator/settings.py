@@ -1,4 +1,4 @@
-"""Every fact the reference leaves unknown, as one runtime-changeable settings object."""
+"""Every fact the myPOS docs leave unknown (docs/mypos-api.md §10), as one runtime-changeable settings object."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Webhook CRUD: exact JSON shapes of the reference examples, soft delete, status-code settings."""
+"""Webhook CRUD: the exact JSON shapes of myPOS's documented examples (docs/mypos-api.md §3.5, §4.1), soft delete,
+status-code settings."""
 
 from __future__ import annotations
 
