@@ -1,7 +1,7 @@
 """Bad input, tried systematically: every case must fail before any write with one line naming the field (or
 setting) and the fix.
 
-The unit tier (tests/unit/test_bad_input.py) runs every case through the provider's own pipeline in-process;
+The unit tier (tests/unit/test_bad_input_cases.py) runs every case through the provider's own pipeline in-process;
 the engine tier (tests/engine/test_bad_input.py) runs one case of each kind through the real Pulumi CLI
 (`engine=True`), which shows what only the engine can: that the line reaches the user, without a traceback.
 """

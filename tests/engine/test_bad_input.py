@@ -1,6 +1,6 @@
 """Bad input through the real engine: one case of each kind (tests/cases/bad_input.py) fails the preview
 before any write, with one clear line naming the field and the fix, and without a traceback. The unit tier
-(tests/unit/test_bad_input.py) runs every case of the table through the same pipeline in-process."""
+(tests/unit/test_bad_input_cases.py) runs every case of the table through the same pipeline in-process."""
 
 from __future__ import annotations
 
