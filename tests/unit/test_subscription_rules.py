@@ -401,11 +401,15 @@ def test_delete_removes_the_subscription(subscriptions, new_context, hook, contr
     assert control.live_subscriptions(account.client_id) == []
 
 
-def test_delete_of_a_subscription_gone_with_its_webhook_succeeds(subscriptions, new_context, hook, outofband):
+def test_delete_of_a_subscription_gone_with_its_webhook_succeeds(
+    subscriptions, new_context, hook, outofband, control, account
+):
     sub_id, recorded = made(subscriptions, hook)
     outofband.delete_webhook(hook)
 
     SubscriptionRules(new_context()).delete(sub_id, recorded)
+
+    assert control.live_subscriptions(account.client_id) == []
 
 
 def test_delete_of_a_subscription_another_resource_holds_releases_it_with_a_warning(
