@@ -108,7 +108,9 @@ class WebhookRules:
     def update(self, webhook_id: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any]:
         changes = {name: news[name] for name in MUTABLE if _differs(olds, news, name)}
         if not changes:
-            return {**olds, **{name: news[name] for name in INPUTS if name in news}}
+            # An undeclared secret (None) means "keep the webhook's", as in diff(): it must not erase the output.
+            kept = {name: news[name] for name in INPUTS if name in news and not _undeclared_secret(name, news)}
+            return {**olds, **kept}
         try:
             webhook = self._client.update_webhook(webhook_id, **changes)
         except NotFoundError:
@@ -245,10 +247,14 @@ def outputs(webhook: Webhook, inputs: Mapping[str, Any]) -> dict[str, Any]:
     return result
 
 
+def _undeclared_secret(name: str, news: Mapping[str, Any]) -> bool:
+    return name == "secret" and news.get(name) is None
+
+
 def _differs(olds: Mapping[str, Any], news: Mapping[str, Any], name: str) -> bool:
     new = news.get(name)
     if is_unknown(new):
         return True
-    if name == "secret" and new is None:
+    if _undeclared_secret(name, news):
         return False  # not declared: keep whatever secret the webhook has
     return bool(olds.get(name) != new)

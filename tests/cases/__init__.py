@@ -1,0 +1,1 @@
+"""Tables of test cases shared by the unit tier and the engine tier (imported as `cases.*`, like `harness.*`)."""

@@ -1,0 +1,176 @@
+"""resources/process.py: the gate every operation of a provider process passes, and the wording of its failures.
+
+`ProviderProcess` is built here as the first `configure()` builds it, from a stack config, against the emulator;
+no engine runs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from mypos_provider.client import ConfigError, NotFoundError, TransientError, UnreachableError
+from mypos_provider.client.errors import Culprit
+from mypos_provider.core.context import DeploymentContext
+from mypos_provider.core.subscriptions import SubscriptionRules
+from mypos_provider.core.values import ObjectGone, RuleError
+from mypos_provider.core.webhooks import WebhookRules
+from mypos_provider.resources import host
+from mypos_provider.resources.process import ProcessSlot, ProviderFailure, ProviderProcess, Skipped
+
+
+@pytest.fixture(autouse=True)
+def no_ambient_settings(monkeypatch, tmp_path) -> None:
+    """The process reads the environment and a .env: nothing of the developer's machine may reach it."""
+    for name in [n for n in os.environ if n.startswith("MYPOS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("MYPOS_DOTENV", str(tmp_path / "no.env"))
+
+
+@pytest.fixture
+def stack_config(emulator, account) -> dict[str, str]:
+    return {
+        "mypos:authUrl": emulator.auth_url,
+        "mypos:apiUrl": emulator.api_url,
+        "mypos:clientId": account.client_id,
+        "mypos:clientSecret": account.client_secret,
+    }
+
+
+@pytest.fixture
+def start() -> Callable[[dict[str, Any]], ProviderProcess]:
+    def make(config: dict[str, Any]) -> ProviderProcess:
+        return ProviderProcess(config, engine=host.EngineLog(None))
+
+    return make
+
+
+# ---- the gate -------------------------------------------------------------------------------------------
+
+
+def test_a_working_configuration_opens_the_gate_with_one_token_and_one_catalogue_request(start, stack_config, control):
+    process = start(stack_config)
+
+    contexts = {id(process.ready()) for _ in range(3)}
+
+    assert len(contexts) == 1 and isinstance(process.ready(), DeploymentContext)
+    assert isinstance(process.webhooks(), WebhookRules) and isinstance(process.subscriptions(), SubscriptionRules)
+    assert control.request_counts() == {"POST /oauth/token": 1, "GET /v1/events": 1}
+
+
+def test_a_wrong_client_secret_fails_once_in_full_then_skips(start, stack_config, control):
+    process = start({**stack_config, "mypos:clientSecret": "not-the-right-secret"})
+
+    with pytest.raises(ProviderFailure) as first:
+        process.ready()
+    with pytest.raises(Skipped) as later:
+        process.webhooks()
+
+    assert "rejected the client credentials" in str(first.value) and "mypos:clientSecret" in str(first.value)
+    assert "not-the-right-secret" not in str(first.value)
+    assert str(later.value) == "not attempted: stopped by the connection problem reported above"
+    assert control.request_counts() == {"POST /oauth/token": 1}
+
+
+def test_a_configuration_error_fails_before_any_request(start, stack_config, control):
+    process = start({key: value for key, value in stack_config.items() if key != "mypos:clientId"})
+
+    with pytest.raises(ProviderFailure, match="mypos:clientId is not set"):
+        process.ready()
+    with pytest.raises(Skipped, match="stopped by the configuration problem reported above"):
+        process.subscriptions()
+
+    assert control.requests() == []
+
+
+def test_a_diff_of_an_unconfigured_process_is_skipped(start):
+    with pytest.raises(Skipped, match="configuration problem"):
+        start({}).webhooks(verified=False)
+
+
+def test_a_diff_needs_no_proven_connection(start, stack_config, control):
+    process = start({**stack_config, "mypos:clientSecret": "not-the-right-secret"})
+
+    assert isinstance(process.webhooks(verified=False), WebhookRules)
+    assert control.requests() == []
+
+
+def test_an_unreachable_api_fails_the_gate_naming_the_setting_to_check(start, stack_config):
+    process = start({**stack_config, "mypos:apiUrl": "http://127.0.0.1:9/v1", "mypos:maxRetries": "0"})
+
+    with pytest.raises(ProviderFailure) as first:
+        process.ready()
+
+    assert "cannot reach the myPOS Webhook API" in str(first.value)
+    assert "check mypos:apiUrl (http://127.0.0.1:9/v1), the network" in str(first.value)
+    assert first.value.short == "the connection problem reported above"
+
+
+# ---- failure wording ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def process(start, stack_config) -> ProviderProcess:
+    return start(stack_config)
+
+
+def test_an_object_gone_failure_says_to_refresh_then_up(process):
+    failure = process.failure(ObjectGone("webhook", "w-1"), "webhook w-1")
+
+    assert str(failure) == (
+        "webhook w-1 no longer exists in myPOS (deleted outside this stack): run `pulumi refresh` to drop it "
+        "from the state, then `pulumi up` to recreate it"
+    )
+
+
+def test_a_rule_error_is_its_message_alone(process):
+    failure = process.failure(RuleError("adopt_id w-1: this account has no such webhook", field="adopt_id"), "x")
+
+    assert str(failure) == "adopt_id w-1: this account has no such webhook"
+
+
+def test_a_spent_retry_budget_names_the_settings_and_says_up_resumes(process):
+    error = TransientError("create webhook", 5, "HTTP 503", status=503)
+
+    text = str(process.failure(error, "webhook https://shop.example.com/cb"))
+
+    assert text.startswith("webhook https://shop.example.com/cb: create webhook failed after 5 attempt(s)")
+    assert "or raise mypos:maxRetries / mypos:timeout" in text
+    assert text.endswith("then run `pulumi up` again: it resumes where it stopped, without duplicates")
+
+
+def test_an_api_error_names_the_subject_without_the_resume_advice(process):
+    text = str(process.failure(NotFoundError("read webhook w-1", 404, "not found"), "webhook w-1"))
+
+    assert text == "webhook w-1: read webhook w-1 failed: HTTP 404: not found"
+
+
+def test_an_error_without_a_subject_is_its_explanation_alone(process):
+    error = UnreachableError("cannot reach the myPOS Auth API", culprit=Culprit.AUTH_ENDPOINT)
+
+    assert str(process.failure(error, "")).startswith("cannot reach the myPOS Auth API: check mypos:authUrl")
+
+
+def test_an_unconfigured_process_explains_an_error_as_it_is(start):
+    error = ConfigError("mypos:clientId is not set", field="mypos:clientId")
+
+    assert str(start({}).failure(error, "webhook w-1")) == "webhook w-1: mypos:clientId is not set"
+
+
+def test_an_unexpected_error_is_raised_as_it_is(process):
+    with pytest.raises(KeyError):
+        process.failure(KeyError("bug"), "webhook w-1")
+
+
+def test_failures_are_provider_failures_the_host_shows_as_one_line(process):
+    assert isinstance(process.failure(RuleError("x"), "y"), host.ProviderFailure)
+
+
+# ---- the process slot -----------------------------------------------------------------------------------
+
+
+def test_using_the_provider_before_configure_is_a_bug_said_plainly():
+    with pytest.raises(host.ProviderFailure, match=r"used before configure\(\): a bug of mypos-pulumi"):
+        ProcessSlot().current()
