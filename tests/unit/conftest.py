@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from harness.accounts import Account
 from harness.outofband import OutOfBand
-
 from mypos_provider.client import Credentials, MyPOSClient, RetryPolicy
 from mypos_provider.core.context import DeploymentContext
 from mypos_provider.core.subscriptions import SubscriptionRules

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cases.bad_input import CASES, ENGINE_CASES, KINDS, Case
 
+from cases.bad_input import CASES, ENGINE_CASES, KINDS, Case
 from mypos_provider.core.subscriptions import SubscriptionRules
 from mypos_provider.core.values import UNKNOWN
 from mypos_provider.core.webhooks import WebhookRules

@@ -123,74 +123,96 @@ def test_an_identical_subscription_held_by_another_resource_is_not_found():
 # ---- plan_recovery --------------------------------------------------------------------------------------
 
 
-def pending_webhook(name: str = "orders", *, generated: bool = True) -> PendingCreate:
-    return PendingCreate(name, KEY, secret_generated=generated)
+def pending_webhook(
+    name: str = "orders", *, generated: bool = True, not_before: float | None = RUN_BEGAN
+) -> PendingCreate:
+    return PendingCreate(name, KEY, not_before=not_before, secret_generated=generated)
 
 
-def test_recovery_removes_the_matches_made_since_the_run_began():
+def test_recovery_takes_the_matches_made_since_the_create_was_stamped():
     made = webhook("made", RUN_BEGAN + 3)
 
-    plan = reconcile.plan_recovery([pending_webhook()], [made], recorded=set(), since=RUN_BEGAN)
+    plan = reconcile.plan_recovery([pending_webhook()], [made], recorded=set())
 
-    assert [(r.pending.name, r.obj.id) for r in plan.removals] == [("orders", "made")]
-    assert plan.ambiguities == [] and plan.warnings == []
+    assert [(m.pending.name, m.obj.id) for m in plan.made] == [("orders", "made")]
+    assert plan.ambiguities == [] and plan.warnings == [] and plan.never_made == []
 
 
-def test_recovery_ignores_recorded_objects_and_objects_older_than_the_run():
+def test_recovery_ignores_recorded_objects_and_objects_older_than_the_stamp():
     live = [webhook("recorded", RUN_BEGAN + 3), webhook("older", RUN_BEGAN - 10)]
 
-    plan = reconcile.plan_recovery([pending_webhook()], live, recorded={"recorded"}, since=RUN_BEGAN)
+    plan = reconcile.plan_recovery([pending_webhook()], live, recorded={"recorded"})
 
-    assert plan.removals == [] and plan.ambiguities == []
+    assert plan.made == [] and plan.ambiguities == []
+    assert [c.name for c in plan.never_made] == ["orders"]
 
 
-def test_recovery_without_a_start_time_takes_matches_of_any_age():
-    plan = reconcile.plan_recovery([pending_webhook()], [webhook("older", RUN_BEGAN - 10)], recorded=set(), since=None)
+def test_recovery_without_a_stamp_proves_nothing_and_asks_a_person():
+    plan = reconcile.plan_recovery(
+        [pending_webhook(not_before=None)], [webhook("older", RUN_BEGAN - 10)], recorded=set()
+    )
 
-    assert [r.obj.id for r in plan.removals] == ["older"]
+    [ambiguity] = plan.ambiguities
+    assert plan.made == [] and [c.id for c in ambiguity.candidates] == ["older"]
+    assert "does not say when the killed run began" in ambiguity.reason
+
+
+def test_recovery_without_a_stamp_and_without_a_look_alike_has_nothing_to_ask():
+    plan = reconcile.plan_recovery([pending_webhook(not_before=None)], [], recorded=set())
+
+    assert plan.ambiguities == [] and [c.name for c in plan.never_made] == ["orders"]
 
 
 def test_more_matches_than_creates_is_an_ambiguity_for_a_person_to_settle():
     live = [webhook("a", RUN_BEGAN + 1), webhook("b", RUN_BEGAN + 2)]
 
-    plan = reconcile.plan_recovery([pending_webhook()], live, recorded=set(), since=RUN_BEGAN)
+    plan = reconcile.plan_recovery([pending_webhook()], live, recorded=set())
 
-    assert plan.removals == []
+    assert plan.made == []
     [ambiguity] = plan.ambiguities
     assert [p.name for p in ambiguity.pending] == ["orders"]
     assert [c.id for c in ambiguity.candidates] == ["a", "b"]
+    assert ambiguity.reason == "2 match, but the killed run sent 1 create(s)"
 
 
 def test_identical_creates_are_grouped_and_paired_with_as_many_matches():
     pending = [pending_webhook("orders"), pending_webhook("orders-copy")]
     live = [webhook("a", RUN_BEGAN + 1), webhook("b", RUN_BEGAN + 2)]
 
-    plan = reconcile.plan_recovery(pending, live, recorded=set(), since=RUN_BEGAN)
+    plan = reconcile.plan_recovery(pending, live, recorded=set())
 
-    assert [(r.pending.name, r.obj.id) for r in plan.removals] == [("orders", "a"), ("orders-copy", "b")]
+    assert [(m.pending.name, m.obj.id) for m in plan.made] == [("orders", "a"), ("orders-copy", "b")]
 
 
-def test_a_pending_create_with_no_match_removes_nothing():
-    plan = reconcile.plan_recovery([pending_webhook()], [], recorded=set(), since=RUN_BEGAN)
+def test_a_group_is_bounded_by_its_earliest_stamp():
+    pending = [pending_webhook("orders", not_before=RUN_BEGAN + 5), pending_webhook("orders-copy")]
+    live = [webhook("a", RUN_BEGAN + 1), webhook("b", RUN_BEGAN + 6)]
 
-    assert plan.removals == [] and plan.ambiguities == [] and plan.warnings == []
+    plan = reconcile.plan_recovery(pending, live, recorded=set())
+
+    assert [m.obj.id for m in plan.made] == ["a", "b"]
+
+
+def test_a_pending_create_with_no_match_was_never_made():
+    plan = reconcile.plan_recovery([pending_webhook()], [], recorded=set())
+
+    assert plan.made == [] and plan.ambiguities == [] and plan.warnings == []
+    assert [c.name for c in plan.never_made] == ["orders"]
 
 
 def test_recovery_warns_when_a_webhook_matched_on_a_declared_secret():
-    plan = reconcile.plan_recovery(
-        [pending_webhook(generated=False)], [webhook("made", RUN_BEGAN + 3)], recorded=set(), since=RUN_BEGAN
-    )
+    plan = reconcile.plan_recovery([pending_webhook(generated=False)], [webhook("made", RUN_BEGAN + 3)], recorded=set())
 
     [warning] = plan.warnings
     assert warning.startswith("orders: webhook made matched on a declared secret, which another stack could share")
 
 
 def test_recovery_pairs_subscriptions_by_their_key():
-    pending = [PendingCreate("orders-pos.payment.completed", SUB_KEY)]
+    pending = [PendingCreate("orders-pos.payment.completed", SUB_KEY, not_before=RUN_BEGAN)]
     live = [subscription("made", RUN_BEGAN + 2), subscription("other", RUN_BEGAN + 2, tids=("1",))]
 
-    plan = reconcile.plan_recovery(pending, live, recorded=set(), since=RUN_BEGAN)
+    plan = reconcile.plan_recovery(pending, live, recorded=set())
 
-    assert [r.obj.id for r in plan.removals] == ["made"]
+    assert [m.obj.id for m in plan.made] == ["made"]
     assert pending[0].kind == "subscription" and pending_webhook().kind == "webhook"
     assert plan.warnings == []

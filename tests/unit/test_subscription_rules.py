@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from mypos_provider.core.subscriptions import SubscriptionRules
-from mypos_provider.core.values import UNKNOWN, ObjectGone, RuleError
+from mypos_provider.core.values import NOT_BEFORE, UNKNOWN, ObjectGone, RuleError
 from mypos_provider.core.webhooks import WebhookRules
 
 URL = "https://shop.example.com/mypos/orders"
@@ -309,12 +309,18 @@ def test_read_reports_the_live_filter_as_inputs_and_outputs(subscriptions, new_c
     read = SubscriptionRules(new_context()).read(sub_id, recorded)
 
     assert read is not None
-    assert read.inputs == {"webhook_id": hook, "event": COMPLETED, "terminal_ids": ["90004890"]}
+    assert read.inputs == {
+        "webhook_id": hook,
+        "event": COMPLETED,
+        "terminal_ids": ["90004890"],
+        NOT_BEFORE: recorded[NOT_BEFORE],
+    }
     assert read.outputs == {
         "webhook_id": hook,
         "event": COMPLETED,
         "event_id": COMPLETED_ID,
         "terminal_ids": ["90004890"],
+        NOT_BEFORE: recorded[NOT_BEFORE],
     }
 
 
