@@ -18,6 +18,7 @@ import csv
 import math
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -68,18 +69,26 @@ class Row:
     backend: str = field(default="file")  # a name in backends.VARIANTS
     wal_mb: float = field(default=0.0)  # PostgreSQL write-ahead log written during the step
     round: int = field(default=1)  # repetition of the backend comparison (medians are quoted)
+    noop_s: float = field(default=0.0)  # the same step with the no-request resource (bench/noop_provider.py)
+    vs_noop: float = field(default=0.0)  # wall_s / noop_s: what the provider adds over the engine itself
 
 
 def minimum(step: str, n: int) -> int:
+    """Requests a step needs at least: its writes or listings, plus the token and the event catalogue with
+    which every provider process proves the credentials and endpoints before its first operation."""
     pages = 2 * math.ceil(n / 100)  # webhooks and subscriptions, 100 per page
-    return {
-        "first up": 2 * n + 2,
-        "no-op preview": 0,
-        "no-op up": 0,
-        "refresh": pages + 1,
-        "update secrets": n + 1,
-        "destroy": 2 * n + 1,
-    }[step]
+    proof = 2
+    return (
+        proof
+        + {
+            "first up": 2 * n,
+            "no-op preview": 0,
+            "no-op up": 0,
+            "refresh": pages,
+            "update secrets": n,
+            "destroy": 2 * n,
+        }[step]
+    )
 
 
 # The webhooks are declared in code: a thousand of them in the `mypos:webhooks` stack config would be
@@ -95,6 +104,20 @@ for i in range(config.require_int("count")):
     hook = Webhook(f"h{i:04}", payload_url=f"https://shop.example.com/mypos/{i}",
                    secret=pulumi.Output.secret(f"bench-v{version}-{i:04}"))
     Subscription(f"h{i:04}-paid", webhook_id=hook.id, event="pos.payment.completed")
+"""
+
+
+# The same shape with the no-request resource: N pairs, the second taking the first one's id, a secret input.
+NOOP_PROGRAM = """
+import pulumi
+from noop_provider import NoOp
+
+config = pulumi.Config("bench")
+version = config.require("secretVersion")
+for i in range(config.require_int("count")):
+    hook = NoOp(f"h{i:04}", {"payload_url": f"https://shop.example.com/mypos/{i}", "is_active": True,
+                            "secret": pulumi.Output.secret(f"bench-v{version}-{i:04}")})
+    NoOp(f"h{i:04}-paid", {"webhook_id": hook.id, "event": "pos.payment.completed"})
 """
 
 
@@ -163,6 +186,37 @@ def state_file(deployment: Deployment) -> Path:
     )
 
 
+def run_noop(n: int) -> dict[str, float]:
+    """Wall time of each step with the no-request resource (no emulator needed: it sends nothing)."""
+    walls: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        deployment = new_deployment(
+            Path(tmp), auth_url="http://127.0.0.1:9", client_id="unused", client_secret="unused", program=NOOP_PROGRAM
+        )
+        shutil.copy(ROOT / "bench" / "noop_provider.py", deployment.work_dir / "noop_provider.py")
+        deployment.set_config("bench:count", str(n))
+        deployment.set_config("bench:secretVersion", "1")
+        for step in STEPS:
+            if step == "update secrets":
+                deployment.set_config("bench:secretVersion", "2")
+            started = time.perf_counter()
+            step_action(deployment, step)()
+            walls[step] = round(time.perf_counter() - started, 2)
+            print(f"{n:>5}    - {step:<15} no-request resource: {walls[step]} s", flush=True)
+    return walls
+
+
+def step_action(deployment: Deployment, step: str) -> Any:
+    return {
+        "first up": deployment.up,
+        "no-op preview": deployment.preview,
+        "no-op up": deployment.up,
+        "refresh": deployment.refresh,
+        "update secrets": deployment.up,
+        "destroy": deployment.destroy,
+    }[step]
+
+
 def run_suite(
     n: int,
     latency: float,
@@ -173,6 +227,7 @@ def run_suite(
     variant: Variant = VARIANTS["file"],
     server: PostgresServer | None = None,
     repetition: int = 1,
+    noop: dict[str, float] | None = None,
 ) -> list[Row]:
     process, url = start_emulator(latency)
     control = EmulatorControl(url)
@@ -204,14 +259,7 @@ def run_suite(
                 wal_before = server.wal_bytes() if server and variant.kind == "postgres" else 0
                 with PeakMemory() as memory:
                     started = time.perf_counter()
-                    {
-                        "first up": deployment.up,
-                        "no-op preview": deployment.preview,
-                        "no-op up": deployment.up,
-                        "refresh": deployment.refresh,
-                        "update secrets": deployment.up,
-                        "destroy": deployment.destroy,
-                    }[step]()
+                    step_action(deployment, step)()
                     wall = time.perf_counter() - started
                 wal = server.wal_bytes() - wal_before if server and variant.kind == "postgres" else 0
                 routes = Counter(f"{r['method']} {route_of(r['path'])}" for r in control.requests())
@@ -242,6 +290,8 @@ def run_suite(
                         backend=variant.name,
                         wal_mb=round(wal / 2**20, 1),
                         round=repetition,
+                        noop_s=(noop or {}).get(step, 0.0),
+                        vs_noop=round(wall / noop[step], 2) if noop and noop.get(step) else 0.0,
                     )
                 )
                 print(format_row(rows[-1]), flush=True)
@@ -253,14 +303,15 @@ def run_suite(
 
 HEADER = (
     f"{'N':>5} {'lat':>4} {'step':<15} {'requests':>9} {'min':>5} {'tok':>4} {'wall s':>7} {'floor s':>7} "
-    f"{'ratio':>6} {'ms/res':>7} {'peak MB':>8}  detail"
+    f"{'ratio':>6} {'noop s':>7} {'x noop':>6} {'ms/res':>7} {'peak MB':>8}  detail"
 )
 
 
 def format_row(row: Row) -> str:
     return (
         f"{row.n:>5} {row.latency_ms:>4} {row.step:<15} {row.requests:>9} {row.minimum:>5} "
-        f"{row.token_requests:>4} {row.wall_s:>7} {row.floor_s:>7} {row.ratio:>6} {row.per_resource_ms:>7} "
+        f"{row.token_requests:>4} {row.wall_s:>7} {row.floor_s:>7} {row.ratio:>6} {row.noop_s:>7} {row.vs_noop:>6} "
+        f"{row.per_resource_ms:>7} "
         f"{row.provider_peak_mb:>8}  {row.detail}{'  [' + row.note + ']' if row.note else ''}"
         f"{backend_label(row)}"
     )
@@ -333,8 +384,15 @@ def plot(rows: list[Row], latency_ms: int, path: Path) -> None:
         if not points:
             continue
         color = f"C{index}"
-        axis.plot([p[0] for p in points], [p[1] for p in points], "o-", color=color, label=f"{step} (engine)")
+        axis.plot([p[0] for p in points], [p[1] for p in points], "o-", color=color, label=f"{step} (mypos-pulumi)")
         axis.plot([p[0] for p in points], [p[2] for p in points], "x--", color=color, label=f"{step} (raw floor)")
+        noop = sorted(
+            (r.n, r.noop_s) for r in rows if r.step == step and r.latency_ms == latency_ms and not r.note and r.noop_s
+        )
+        if noop:
+            axis.plot(
+                [p[0] for p in noop], [p[1] for p in noop], "s:", color=color, label=f"{step} (no-request resource)"
+            )
     skipped = [r for r in rows if r.note == "PULUMI_SKIP_CHECKPOINTS" and r.step == "first up"]
     if skipped:
         axis.plot(
@@ -349,7 +407,10 @@ def plot(rows: list[Row], latency_ms: int, path: Path) -> None:
     axis.set_yscale("log")
     axis.set_xlabel("webhooks (each with one subscription)")
     axis.set_ylabel("wall time, seconds")
-    axis.set_title(f"mypos-pulumi through the real engine vs a raw 4-thread client, {latency_ms} ms latency")
+    axis.set_title(
+        f"mypos-pulumi through the real engine vs a raw 4-thread client and a no-request resource, {latency_ms} ms",
+        fontsize=9,
+    )
     axis.grid(True, which="both", alpha=0.3)
     axis.legend(fontsize=8)
     if comparison:
@@ -487,8 +548,10 @@ def main() -> None:
         suites.append((100, args.target_latency, None, ""))
     if args.skip_checkpoints_at:
         suites.append((args.skip_checkpoints_at, 0.0, {"PULUMI_SKIP_CHECKPOINTS": "true"}, "PULUMI_SKIP_CHECKPOINTS"))
+    # The no-request resource sends nothing, so its time depends on N only: measured once per N of this run.
+    noop = {n: run_noop(n) for n in sorted({n for n, _, env, _ in suites if not env})}
     for n, latency, env, note in suites:
-        append_csv(run_suite(n, latency, env, note), results)
+        append_csv(run_suite(n, latency, env, note, noop=None if env else noop[n]), results)
     variants = [VARIANTS[name] for name in args.backends.split(",") if name and name != "none"]
     if variants:
         sizes = [int(s) for s in args.backend_sizes.split(",") if s]
