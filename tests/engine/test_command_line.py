@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.engine import PULUMI, Deployment
+from harness.engine import PULUMI, Deployment, kill_processes_in
 
 pytestmark = pytest.mark.engine
 
@@ -139,13 +139,7 @@ def start_up(deployment: Deployment) -> subprocess.Popen[bytes]:
 def kill(process: subprocess.Popen[bytes], project: Path) -> None:
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
-    for proc in os.listdir("/proc"):  # the engine's plugins run in process groups of their own
-        if proc.isdigit() and int(proc) != os.getpid():
-            try:
-                if os.path.realpath(f"/proc/{proc}/cwd") == os.path.realpath(project):
-                    os.kill(int(proc), signal.SIGKILL)
-            except OSError:
-                pass
+    kill_processes_in(project)  # the engine's plugins run in process groups of their own
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from harness.emulator import EmulatorControl, route_counts
-from harness.engine import PULUMI, TOOLS, Deployment
+from harness.engine import PULUMI, Deployment, kill_processes_in
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
 
@@ -162,34 +162,12 @@ def report(case: FaultCase, operation: str, requests: list[dict[str, Any]], seco
             )
 
 
-def cli_env(deployment: Deployment) -> dict[str, str]:
-    return {
-        **os.environ,
-        **deployment.stack.workspace.env_vars,
-        "PULUMI_HOME": str(deployment.stack.workspace.pulumi_home),
-        "PATH": f"{TOOLS / 'bin'}{os.pathsep}{os.environ['PATH']}",
-    }
-
-
-def kill_processes_in(directory: os.PathLike[str]) -> None:
-    """SIGKILL every process whose working directory is the project's (the engine's plugins)."""
-    target = os.path.realpath(directory)
-    for proc in os.listdir("/proc"):
-        if not proc.isdigit() or int(proc) == os.getpid():
-            continue
-        try:
-            if os.path.realpath(f"/proc/{proc}/cwd") == target:
-                os.kill(int(proc), signal.SIGKILL)
-        except OSError:
-            pass
-
-
 def killed_then_recovered(deployment: Deployment, control: EmulatorControl, operation: str, rng: random.Random) -> int:
     """Run the operation as a CLI process, SIGKILL it at a random point, then follow the README.
 
     The point is drawn among the operation's API requests, so the kill always lands mid-run.
     Returns how many requests had been answered when it was killed."""
-    env = cli_env(deployment)
+    env = deployment.cli_env()
     command = ["destroy"] if operation == "destroy" else ["up"]
     kill_after = rng.randint(3, minimum_requests(operation) - 3)
     process = subprocess.Popen(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping
@@ -204,3 +205,16 @@ def new_deployment(
     if webhooks is not None:
         deployment.set_webhooks(webhooks)
     return deployment
+
+
+def kill_processes_in(directory: os.PathLike[str]) -> None:
+    """SIGKILL every process whose working directory is the project's (the engine's plugins)."""
+    target = os.path.realpath(directory)
+    for proc in os.listdir("/proc"):
+        if not proc.isdigit() or int(proc) == os.getpid():
+            continue
+        try:
+            if os.path.realpath(f"/proc/{proc}/cwd") == target:
+                os.kill(int(proc), signal.SIGKILL)
+        except OSError:
+            pass

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.engine import PULUMI, TOOLS, copy_project, require_engine
+from harness.engine import PULUMI, TOOLS, copy_project, kill_processes_in, require_engine
 
 # A program declared in code, so one source serves every stack: only stack config differs between them.
 # Version 2 is "the change under review": one webhook updated, one subscription replaced (its event
@@ -199,19 +199,6 @@ class TeamMember:
 
     def log_text(self) -> str:
         return self.provider_log.read_text(errors="replace") if self.provider_log.exists() else ""
-
-
-def kill_processes_in(directory: os.PathLike[str]) -> None:
-    """SIGKILL every process whose working directory is the project's (the engine's plugins)."""
-    target = os.path.realpath(directory)
-    for proc in os.listdir("/proc"):
-        if not proc.isdigit() or int(proc) == os.getpid():
-            continue
-        try:
-            if os.path.realpath(f"/proc/{proc}/cwd") == target:
-                os.kill(int(proc), signal.SIGKILL)
-        except OSError:
-            pass
 
 
 def processes_in(directory: os.PathLike[str]) -> list[int]:

@@ -16,6 +16,7 @@ import pytest
 
 from harness.accounts import Account
 from harness.outofband import OutOfBand
+from harness.retry import FAST_RETRY
 from mypos_provider.client import Credentials, MyPOSClient, RetryPolicy
 from mypos_provider.core.context import DeploymentContext
 from mypos_provider.core.subscriptions import SubscriptionRules
@@ -23,16 +24,7 @@ from mypos_provider.core.values import CollectingReporter
 from mypos_provider.core.webhooks import WebhookRules
 from mypos_provider.emulator import Emulator
 
-FAST = RetryPolicy(
-    max_retries=3,
-    timeout=1.0,
-    connect_timeout=1.0,
-    deadline=20,
-    backoff_factor=0.01,
-    backoff_max=0.05,
-    backoff_jitter=0.0,
-    retry_after_max=1,
-)
+FAST = FAST_RETRY
 AN_HOUR = 3600
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from harness.retry import FAST_RETRY
 from mypos_provider.client import (
     Credentials,
     MyPOSClient,
@@ -16,16 +17,7 @@ from mypos_provider.client import (
 from mypos_provider.client.errors import Culprit
 from mypos_provider.core import reconcile
 
-FAST = RetryPolicy(
-    max_retries=3,
-    timeout=1.0,
-    connect_timeout=1.0,
-    deadline=20,
-    backoff_factor=0.01,
-    backoff_max=0.05,
-    backoff_jitter=0.01,
-    retry_after_max=1,
-)
+FAST = FAST_RETRY
 URL = "https://shop.example.com/mypos/callback"
 
 
