@@ -320,3 +320,53 @@ def test_get_of_a_missing_webhook_fails_with_one_line(deploy):
     text = failed(deploy(program=program).preview)
 
     assert f"webhook {missing}: this account has no such webhook" in text
+
+
+# ---- targeted and forced operations ---------------------------------------------------------------------
+
+
+def urn_of(deployment, type_name: str, name: str) -> str:
+    return next(r["urn"] for r in deployment.resources(type_name) if r["urn"].endswith(f"::{name}"))
+
+
+def test_up_with_replace_of_a_webhook_moves_its_subscriptions_and_leaves_no_orphan(deploy, control, account):
+    deployment = deploy([ORDERS])
+    deployment.up()
+    old = control.live_webhooks(account.client_id)[0]["id"]
+
+    deployment.up(replace=[urn_of(deployment, "Webhook", "orders")])
+
+    [webhook] = control.live_webhooks(account.client_id)
+    assert webhook["id"] != old
+    assert [s["webhook_id"] for s in control.live_subscriptions(account.client_id)] == [webhook["id"]] * 2
+    deployment.preview(expect_no_changes=True)
+
+
+def test_up_with_target_changes_only_the_targeted_webhook(deploy, control, account):
+    other = {**ORDERS, "name": "other", "payloadUrl": URL + "/other"}
+    deployment = deploy([ORDERS, other])
+    deployment.up()
+    deployment.set_webhooks([{**ORDERS, "active": False}, {**other, "active": False}])
+
+    deployment.up(target=[urn_of(deployment, "Webhook", "orders")])
+
+    active = {w["payload_url"]: w["is_active"] for w in control.live_webhooks(account.client_id)}
+    assert active == {URL: False, URL + "/other": True}
+    assert deployment.preview().change_summary.get("update") == 1
+
+
+def test_a_rename_of_an_adopted_webhook_applied_with_target_first_still_keeps_the_webhook(
+    deploy, control, account, outofband
+):
+    hook = outofband.create_webhook(URL, "clicked-together-secret-01")
+    deployment = deploy([{"name": "legacy", "payloadUrl": URL, "adoptId": hook["id"], "events": []}])
+    deployment.up()
+    deployment.set_webhooks([{"name": "orders", "payloadUrl": URL, "adoptId": hook["id"], "events": []}])
+    new_urn = urn_of(deployment, "Webhook", "legacy").replace("::legacy", "::orders")
+
+    deployment.up(target=[new_urn])  # the new name adopts the webhook; the old name stays in the state
+    deployment.up()  # now the old name is removed
+
+    assert [w["id"] for w in control.live_webhooks(account.client_id)] == [hook["id"]]
+    assert [r["urn"] for r in deployment.resources("Webhook")] == [new_urn]
+    deployment.preview(expect_no_changes=True)

@@ -128,3 +128,42 @@ def test_a_malformed_entry_stops_the_program_with_one_line_and_the_shown_error_c
 
     assert stopped.value.code == 32  # the language host's "error already shown": no second, generic line
     assert capsys.readouterr().err.strip().endswith("(orders).active must be true or false (got 'yes')")
+
+
+# ---- renames --------------------------------------------------------------------------------------------
+
+
+def test_aliases_are_the_earlier_names_of_a_webhook():
+    [spec] = parse_webhook_specs(one(aliases=["shop-orders", "legacy"]))
+
+    assert spec.aliases == ("shop-orders", "legacy")
+
+
+def test_a_subscription_is_named_after_its_webhook_or_an_earlier_name_of_it():
+    [spec] = parse_webhook_specs(one(aliases=["legacy"], events=["pos.payment.completed"]))
+
+    assert spec.subscription_name(spec.events[0]) == "orders-pos.payment.completed"
+    assert spec.subscription_name(spec.events[0], "legacy") == "legacy-pos.payment.completed"
+
+
+@pytest.mark.parametrize("aliases", ["legacy", [1], ["not a name!"]])
+def test_aliases_must_be_a_list_of_names(aliases):
+    with pytest.raises(StackConfigError, match=r"aliases must be a list of earlier names"):
+        parse_webhook_specs(one(aliases=aliases))
+
+
+def test_a_webhook_may_not_list_its_own_name_as_an_alias():
+    with pytest.raises(StackConfigError, match="lists the webhook's own name orders"):
+        parse_webhook_specs(one(aliases=["orders"]))
+
+
+def test_an_alias_may_not_be_another_webhook_s_name():
+    raw = [*one(aliases=["treasury"]), {"name": "treasury", "payloadUrl": URL + "/t"}]
+
+    with pytest.raises(StackConfigError, match="lists the webhook name or alias treasury more than once"):
+        parse_webhook_specs(raw)
+
+
+def test_an_entry_holding_only_a_secret_explains_the_replaced_list():
+    with pytest.raises(StackConfigError, match=r"holds only a secret: .* replaced the whole list"):
+        parse_webhook_specs([{"secret": "new-secret"}])
