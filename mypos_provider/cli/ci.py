@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterable
@@ -30,7 +29,7 @@ from typing import Any, TextIO
 from ..settings import load_settings
 from ..tokens import SUBSCRIPTION_TYPE, WEBHOOK_TYPE
 from .errors import CliError
-from .stack import LOCKED_MARKER, PulumiStack
+from .stack import LOCKED_MARKER, PulumiStack, pulumi_binary
 
 MASK = "[secret]"
 SECRET_PROPERTIES = frozenset({"secret", "client_secret", "clientSecret", "token"})
@@ -75,13 +74,6 @@ class Outcome:
     code: int
     stdout: str
     stderr: str
-
-
-def pulumi_binary() -> str:
-    binary = shutil.which("pulumi") or str(Path.cwd() / ".tools" / "bin" / "pulumi")
-    if not Path(binary).exists():
-        raise CiError("the pulumi CLI is needed: put it on PATH (scripts/install-pulumi-cli builds the pinned one)")
-    return binary
 
 
 def run_pulumi(*args: str) -> Outcome:

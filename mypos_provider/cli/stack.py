@@ -69,7 +69,7 @@ class PulumiStack:
 
     def _run(self, *args: str, stdin: str | None = None) -> str:
         done = subprocess.run(
-            [_pulumi(self._cwd), *args, "--stack", self.name, "--non-interactive"],
+            [pulumi_binary(self._cwd), *args, "--stack", self.name, "--non-interactive"],
             capture_output=True,
             text=True,
             input=stdin,
@@ -87,10 +87,11 @@ class PulumiStack:
         raise CliError(f"`pulumi {' '.join(args[:2])} --stack {self.name}` failed: {detail}{hint}")
 
 
-def _pulumi(cwd: Path | None) -> str:
+def pulumi_binary(cwd: Path | None = None) -> str:
+    """The `pulumi` on PATH, else the project's pinned build in .tools/bin."""
     binary = shutil.which("pulumi") or str((cwd or Path.cwd()) / ".tools" / "bin" / "pulumi")
     if not Path(binary).exists():
-        raise CliError("the pulumi CLI is needed to read a stack: put it on PATH (scripts/install-pulumi-cli)")
+        raise CliError("the pulumi CLI is needed: put it on PATH (scripts/install-pulumi-cli builds the pinned one)")
     return binary
 
 

@@ -59,18 +59,19 @@ class DeploymentContext:
         self.account = account or AccountView(client)
         self.claims = Claims()
         self._lock = threading.Lock()
-        self._verification: MyPOSError | None | bool = False  # False: not tried yet
+        self._verified = False
+        self._failure: MyPOSError | None = None
 
     def verify(self) -> None:
         """Prove once that the credentials and both endpoints work (one token, the event catalogue).
 
         The outcome is kept: a failure is raised again to every later caller without a new request."""
         with self._lock:
-            if self._verification is False:
-                self._verification = self._first_verification()
-            outcome = self._verification
-        if isinstance(outcome, MyPOSError):
-            raise outcome
+            if not self._verified:
+                self._failure, self._verified = self._first_verification(), True
+            failure = self._failure
+        if failure is not None:
+            raise failure
 
     def _first_verification(self) -> MyPOSError | None:
         try:

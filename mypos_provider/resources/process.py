@@ -57,7 +57,8 @@ class ProviderProcess:
         self.engine = engine
         self.diffs = host.DetailedDiffs()
         self._lock = threading.Lock()
-        self._blocked: ProviderFailure | None = None
+        self._checked = False
+        self._blocked: ProcessStopped | None = None
         self._shown = False
         self.settings: Settings | None = None
         self._config_error: ConfigError | None = None
@@ -86,8 +87,8 @@ class ProviderProcess:
     def ready(self) -> DeploymentContext:
         """The deployment's context once settings and connection are proven; else a failure, shown once."""
         with self._lock:
-            if self._blocked is None:
-                self._blocked = self._first_problem()
+            if not self._checked:
+                self._blocked, self._checked = self._first_problem(), True
             blocked, first = self._blocked, not self._shown
             if blocked is not None:
                 self._shown = True
@@ -96,14 +97,14 @@ class ProviderProcess:
         assert self.context is not None
         return self.context
 
-    def _first_problem(self) -> ProviderFailure | None:
+    def _first_problem(self) -> ProcessStopped | None:
         if self._config_error is not None:
-            return ProviderFailure(str(self._config_error), short="the configuration problem reported above")
+            return ProcessStopped(str(self._config_error), short="the configuration problem reported above")
         assert self.context is not None
         try:
             self.context.verify()
         except MyPOSError as error:
-            return ProviderFailure(self.explain(error), short="the connection problem reported above")
+            return ProcessStopped(self.explain(error), short="the connection problem reported above")
         return None
 
     # ---- errors as the CLI shows them ---------------------------------------------------------------
@@ -127,7 +128,7 @@ class ProviderProcess:
         raise error
 
 
-class ProviderFailure(host.ProviderFailure):
+class ProcessStopped(host.ProviderFailure):
     """A problem that stops every operation of this process (configuration, credentials, endpoints)."""
 
     def __init__(self, message: str, *, short: str) -> None:

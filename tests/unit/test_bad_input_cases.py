@@ -15,7 +15,7 @@ from mypos_provider.core.subscriptions import SubscriptionRules
 from mypos_provider.core.values import UNKNOWN
 from mypos_provider.core.webhooks import WebhookRules
 from mypos_provider.resources import host
-from mypos_provider.resources.process import ProviderFailure, ProviderProcess
+from mypos_provider.resources.process import ProcessStopped, ProviderProcess
 from mypos_provider.stack_config import StackConfigError, WebhookSpec, parse_webhook_specs
 
 
@@ -62,7 +62,7 @@ def problems(case: Case, emulator: Any, account: Any, monkeypatch: Any, dotenv: 
     process = ProviderProcess(stack_config(case, emulator, account), engine=host.EngineLog(None))
     try:
         context = process.ready()
-    except ProviderFailure as failure:
+    except ProcessStopped as failure:
         return [str(failure)]
     found = []
     for spec in specs:

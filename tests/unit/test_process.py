@@ -18,7 +18,7 @@ from mypos_provider.core.subscriptions import SubscriptionRules
 from mypos_provider.core.values import ObjectGone, RuleError
 from mypos_provider.core.webhooks import WebhookRules
 from mypos_provider.resources import host
-from mypos_provider.resources.process import ProcessSlot, ProviderFailure, ProviderProcess, Skipped
+from mypos_provider.resources.process import ProcessSlot, ProcessStopped, ProviderProcess, Skipped
 
 
 @pytest.fixture(autouse=True)
@@ -63,7 +63,7 @@ def test_a_working_configuration_opens_the_gate_with_one_token_and_one_catalogue
 def test_a_wrong_client_secret_fails_once_in_full_then_skips(start, stack_config, control):
     process = start({**stack_config, "mypos:clientSecret": "not-the-right-secret"})
 
-    with pytest.raises(ProviderFailure) as first:
+    with pytest.raises(ProcessStopped) as first:
         process.ready()
     with pytest.raises(Skipped) as later:
         process.webhooks()
@@ -77,7 +77,7 @@ def test_a_wrong_client_secret_fails_once_in_full_then_skips(start, stack_config
 def test_a_configuration_error_fails_before_any_request(start, stack_config, control):
     process = start({key: value for key, value in stack_config.items() if key != "mypos:clientId"})
 
-    with pytest.raises(ProviderFailure, match="mypos:clientId is not set"):
+    with pytest.raises(ProcessStopped, match="mypos:clientId is not set"):
         process.ready()
     with pytest.raises(Skipped, match="stopped by the configuration problem reported above"):
         process.subscriptions()
@@ -100,7 +100,7 @@ def test_a_diff_needs_no_proven_connection(start, stack_config, control):
 def test_an_unreachable_api_fails_the_gate_naming_the_setting_to_check(start, stack_config):
     process = start({**stack_config, "mypos:apiUrl": "http://127.0.0.1:9/v1", "mypos:maxRetries": "0"})
 
-    with pytest.raises(ProviderFailure) as first:
+    with pytest.raises(ProcessStopped) as first:
         process.ready()
 
     assert "cannot reach the myPOS Webhook API" in str(first.value)
