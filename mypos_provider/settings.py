@@ -11,22 +11,35 @@ value came from.
 
 from __future__ import annotations
 
-import difflib
-import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 from dotenv.parser import parse_stream
 
-from .client import ConfigError, Credentials, Culprit, MyPOSClient, MyPOSError, RetryPolicy, TransportOptions
+from .client import (
+    ConfigError,
+    Credentials,
+    Culprit,
+    MyPOSClient,
+    MyPOSError,
+    RetryPolicy,
+    TransportOptions,
+    is_loopback,
+)
+from .spelling import closest
 
 NAMESPACE = "mypos"
 DOTENV_ENV = "MYPOS_DOTENV"
 PROJECT_FILE = "Pulumi.yaml"
+DEBUG_ENV = "MYPOS_DEBUG"
+LOG_FILE_ENV = "MYPOS_LOG_FILE"
+LOG_LEVEL_ENV = "MYPOS_LOG_LEVEL"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 @dataclass(frozen=True)
@@ -35,10 +48,12 @@ class Endpoints:
     api_url: str
 
 
-ENVIRONMENTS: dict[str, Endpoints] = {
-    "production": Endpoints("https://auth-api.mypos.com", "https://webhook-api.mypos.com/v1"),
-    "sandbox": Endpoints("https://sandbox-auth-api.mypos.com", "https://sandbox-webhook-api.mypos.com/v1"),
-}
+ENVIRONMENTS: Mapping[str, Endpoints] = MappingProxyType(
+    {
+        "production": Endpoints("https://auth-api.mypos.com", "https://webhook-api.mypos.com/v1"),
+        "sandbox": Endpoints("https://sandbox-auth-api.mypos.com", "https://sandbox-webhook-api.mypos.com/v1"),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -133,6 +148,28 @@ class Settings:
     def _network_hint(self) -> str:
         extra = [self._origin(k) for k in (PROXY, CA_BUNDLE) if k.name in self.origins]
         return ", the network" + (" and " + ", ".join(extra) if extra else "")
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """What the provider and the CLI say about themselves: full tracebacks, and a log file of their own."""
+
+    debug: bool = False  # tracebacks instead of one-line errors
+    log_file: Path | None = None  # the provider's log; nothing is logged without one
+    log_level: str = "DEBUG"
+
+
+def load_diagnostics(environ: Mapping[str, str] | None = None) -> Diagnostics:
+    """MYPOS_DEBUG, MYPOS_LOG_FILE and MYPOS_LOG_LEVEL, or ConfigError naming the variable and the fix."""
+    environ = os.environ if environ is None else environ
+    level = (environ.get(LOG_LEVEL_ENV) or "DEBUG").strip().upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(
+            f"{LOG_LEVEL_ENV} is {environ.get(LOG_LEVEL_ENV)!r}: use one of {', '.join(LOG_LEVELS)}, or unset it",
+            field=LOG_LEVEL_ENV,
+        )
+    log_file = (environ.get(LOG_FILE_ENV) or "").strip()
+    return Diagnostics(bool(environ.get(DEBUG_ENV)), Path(log_file) if log_file else None, level)
 
 
 class _Sources:
@@ -231,13 +268,6 @@ def _reject_unknown_keys(stack_config: Mapping[str, Any]) -> None:
         )
 
 
-def closest(word: str, choices: tuple[str, ...] | list[str]) -> list[str]:
-    """The known word the user most likely meant, if any is close enough (typos, case)."""
-    return difflib.get_close_matches(word, choices, n=1, cutoff=0.6) or [
-        c for c in choices if c.lower() == word.lower()
-    ]
-
-
 def _required(sources: _Sources, key: _Key) -> str:
     value, _ = sources.get(key)
     if value is None:
@@ -321,15 +351,6 @@ def _ca_bundle(sources: _Sources) -> str | None:
             f"{origin} is {value!r}, which is not a readable file of PEM certificates", field=CA_BUNDLE.config_key
         )
     return value
-
-
-def is_loopback(hostname: str) -> bool:
-    if hostname.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(hostname.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _number(

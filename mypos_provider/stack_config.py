@@ -29,8 +29,8 @@ from typing import Any
 
 CONFIG_KEY = "mypos:webhooks"
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
-WEBHOOK_KEYS = {"name", "aliases", "payloadUrl", "secret", "active", "adoptId", "events"}
-EVENT_KEYS = {"event", "terminalIds", "adoptId"}
+WEBHOOK_KEYS = frozenset({"name", "aliases", "payloadUrl", "secret", "active", "adoptId", "events"})
+EVENT_KEYS = frozenset({"event", "terminalIds", "adoptId"})
 
 
 class StackConfigError(ValueError):
@@ -146,7 +146,7 @@ def _optional_str(item: Mapping[str, Any], key: str, where: str) -> str | None:
     return value
 
 
-def _reject_unknown(item: Mapping[str, Any], known: set[str], where: str) -> None:
+def _reject_unknown(item: Mapping[str, Any], known: frozenset[str], where: str) -> None:
     unknown = sorted(set(item) - known)
     if unknown:
         raise StackConfigError(

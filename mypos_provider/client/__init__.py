@@ -3,7 +3,7 @@
 client = MyPOSClient.connect(api_url=..., auth_url=..., credentials=Credentials(client_id, client_secret))
 """
 
-from .api import MyPOSClient
+from .api import Made, MyPOSClient
 from .auth import Credentials
 from .errors import (
     ApiError,
@@ -17,7 +17,7 @@ from .errors import (
     ValidationError,
 )
 from .models import Event, Notification, Subscription, Webhook
-from .transport import RetryPolicy, TransportOptions
+from .transport import RetryPolicy, TransportOptions, is_loopback
 
 __all__ = [
     "ApiError",
@@ -26,6 +26,7 @@ __all__ = [
     "Credentials",
     "Culprit",
     "Event",
+    "Made",
     "MyPOSClient",
     "MyPOSError",
     "NotFoundError",
@@ -37,4 +38,5 @@ __all__ = [
     "UnreachableError",
     "ValidationError",
     "Webhook",
+    "is_loopback",
 ]

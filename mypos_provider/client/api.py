@@ -6,8 +6,9 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -24,6 +25,16 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 PAGE_SIZE = 100  # the largest page myPOS's sibling APIs allow; fewer requests for big accounts
 LookUp = Callable[[], T | None]
+
+
+@dataclass(frozen=True)
+class Made(Generic[T]):
+    """What a create returned: the object, and whether `look_up` found it after an attempt of unknown outcome.
+
+    A found object is one the interrupted attempt most likely made; the caller decides what to tell its user."""
+
+    object: T
+    found_by_look_up: bool = False
 
 
 class MyPOSClient:
@@ -43,7 +54,7 @@ class MyPOSClient:
         self._session = session
         self._policy = policy
         self._redactor = redactor
-        self.server_clock = ServerClock()
+        self._server_clock = ServerClock()
         self._events: tuple[Event, ...] | None = None
         self._events_lock = threading.Lock()
 
@@ -74,6 +85,15 @@ class MyPOSClient:
     def retry(self) -> RetryPolicy:
         return self._policy.policy
 
+    def verify(self) -> None:
+        """Prove that the credentials and both endpoints work: one token, then the event catalogue."""
+        self.tokens.token()
+        self.list_events()
+
+    def server_now(self) -> float:
+        """The API's clock (from its last `Date` header; ours until one came), to compare with `created_on`."""
+        return self._server_clock.now()
+
     # ---- events -------------------------------------------------------------------------------------
 
     def list_events(self) -> tuple[Event, ...]:
@@ -95,15 +115,15 @@ class MyPOSClient:
         body = self._call("GET", f"/webhooks/{_segment(webhook_id)}", operation=f"read webhook {webhook_id}")
         return Webhook.from_api(body)
 
-    def create_webhook(self, payload_url: str, secret: str, *, look_up: LookUp[Webhook]) -> Webhook:
+    def create_webhook(self, payload_url: str, secret: str, *, look_up: LookUp[Webhook]) -> Made[Webhook]:
         """Create a webhook. After an ambiguous failure, `look_up` finds what the attempt made, if anything."""
         self._redactor.add(secret)
         outcome = self._create(
             "create webhook", "/webhooks", {"payload_url": payload_url, "secret": secret}, look_up=look_up
         )
         if isinstance(outcome, Webhook):
-            return outcome
-        return _complete_webhook(outcome, payload_url=payload_url, secret=secret, is_active=True)
+            return Made(outcome, found_by_look_up=True)
+        return Made(_complete_webhook(outcome, payload_url=payload_url, secret=secret, is_active=True))
 
     def update_webhook(
         self,
@@ -154,7 +174,7 @@ class MyPOSClient:
         terminal_ids: Iterable[str] | None = None,
         *,
         look_up: LookUp[Subscription],
-    ) -> Subscription:
+    ) -> Made[Subscription]:
         """Subscribe. After an ambiguous failure, `look_up` finds what the attempt made, if anything."""
         tids = tuple(terminal_ids) if terminal_ids else None
         fields = {"webhook_id": webhook_id, "event_id": event.id}
@@ -162,8 +182,8 @@ class MyPOSClient:
             fields["filter"] = filter_for_tids(tids)
         outcome = self._create("create subscription", "/subscriptions", fields, look_up=look_up)
         if isinstance(outcome, Subscription):
-            return outcome
-        return _complete_subscription(outcome, webhook_id=webhook_id, event=event, terminal_ids=tids)
+            return Made(outcome, found_by_look_up=True)
+        return Made(_complete_subscription(outcome, webhook_id=webhook_id, event=event, terminal_ids=tids))
 
     def update_subscription(self, subscription_id: str, terminal_ids: Iterable[str] | None) -> Subscription:
         tids = tuple(terminal_ids) if terminal_ids else None
@@ -265,7 +285,7 @@ class MyPOSClient:
                 timeout=(retry.connect_timeout, retry.timeout),
                 allow_redirects=False,  # the token never follows a redirect to another host
             )
-            self.server_clock.observe(response)
+            self._server_clock.observe(response)
             return response
 
         return send

@@ -9,6 +9,7 @@ documented keys (SECURITY.md, "What the environment can change"). Sessions never
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 
 import requests
@@ -55,3 +56,13 @@ def build_session(options: TransportOptions = TransportOptions(), *, pool_size: 
     session.headers["Accept"] = "application/json"
     session.headers["User-Agent"] = USER_AGENT
     return session
+
+
+def is_loopback(hostname: str) -> bool:
+    """A host on this machine: the one place plain http may be used (the emulator, a local receiver)."""
+    if hostname.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname.strip("[]")).is_loopback
+    except ValueError:
+        return False

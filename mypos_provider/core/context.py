@@ -75,8 +75,7 @@ class DeploymentContext:
 
     def _first_verification(self) -> MyPOSError | None:
         try:
-            self.client.tokens.token()
-            self.client.list_events()
+            self.client.verify()
         except MyPOSError as failure:
             return failure
         return None
@@ -88,7 +87,7 @@ class DeploymentContext:
         return self.client.event_by_name(name)
 
     def server_now(self) -> float:
-        return self.client.server_clock.now()
+        return self.client.server_now()
 
     def not_before(self) -> int:
         """The stamp for a create about to be planned: no object it makes can carry an earlier `created_on`.

@@ -24,9 +24,16 @@ REPLACING = ("webhook_id", "event")
 
 
 class SubscriptionRules:
+    KIND = KIND
+
     def __init__(self, context: DeploymentContext) -> None:
         self._context = context
         self._client = context.client
+
+    @staticmethod
+    def describe(inputs: Mapping[str, Any]) -> str:
+        """The subscription as an error names it before it has an id."""
+        return f"subscription of webhook {inputs.get('webhook_id')} to {inputs.get('event')}"
 
     # ---- plan ---------------------------------------------------------------------------------------
 
@@ -76,12 +83,13 @@ class SubscriptionRules:
         self._context.account.remember_subscription(subscription)
         return Created(subscription.id, outputs(subscription, inputs, event))
 
-    def read(self, subscription_id: str, recorded: Mapping[str, Any], *, lookup: bool = False) -> Read | None:
+    def read(self, subscription_id: str, recorded: Mapping[str, Any]) -> Read | None:
         """The live subscription as the state should record it; None (with a warning) when it is gone.
 
-        `lookup`: a program reads an existing subscription (`Subscription.get`); a missing one is an error."""
+        Without a recorded event, the caller asks for an existing subscription (a program's `Subscription.get`,
+        an import), and a missing one is an error rather than something to drop from the state."""
         subscription = self._context.account.subscription(subscription_id)
-        if subscription is None and lookup:
+        if subscription is None and not recorded.get("event"):
             raise RuleError(
                 f"subscription {subscription_id}: this account has no such subscription; list "
                 "existing ones with `python -m mypos_provider list`"
@@ -145,9 +153,9 @@ class SubscriptionRules:
             since=reconcile.attempt_started(self._context.server_now()),
             exclude=self._context.excluded(),
         )
-        subscription = self._client.create_subscription(webhook_id, event, inputs.get("terminal_ids"), look_up=look_up)
-        self._context.claims.created(subscription.id)
-        return subscription
+        made = self._client.create_subscription(webhook_id, event, inputs.get("terminal_ids"), look_up=look_up)
+        self._context.claims.created(made.object.id)
+        return made.object
 
     def _identical(self, inputs: Mapping[str, Any]) -> Subscription | None:
         """An identical live subscription to adopt instead of duplicating it (not possible for a new webhook)."""

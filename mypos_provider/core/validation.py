@@ -7,7 +7,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..settings import closest, is_loopback
+from ..client import is_loopback
+from ..spelling import closest
 from .values import Problem, is_unknown
 
 MAX_SECRET_LENGTH = 32  # docs/mypos-api.md §4.1

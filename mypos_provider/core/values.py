@@ -76,11 +76,13 @@ class Created:
 
 @dataclass(frozen=True)
 class Read:
-    """A live object as the state should record it (`id`, outputs and the inputs that would make it)."""
+    """A live object as the state should record it (`id`, outputs and the inputs that would make it).
+
+    `inputs` None: keep the recorded inputs (a read that could not ask myPOS keeps the state as it is)."""
 
     id: str
     outputs: dict[str, Any]
-    inputs: dict[str, Any]
+    inputs: dict[str, Any] | None
 
 
 class RuleError(Exception):

@@ -45,9 +45,16 @@ def generate_secret() -> str:
 
 
 class WebhookRules:
+    KIND = KIND
+
     def __init__(self, context: DeploymentContext) -> None:
         self._context = context
         self._client = context.client
+
+    @staticmethod
+    def describe(inputs: Mapping[str, Any]) -> str:
+        """The webhook as an error names it before it has an id."""
+        return f"webhook {inputs.get('payload_url')}"
 
     # ---- plan ---------------------------------------------------------------------------------------
 
@@ -83,12 +90,13 @@ class WebhookRules:
         self._context.account.remember_webhook(webhook)
         return Created(webhook.id, outputs(webhook, inputs))
 
-    def read(self, webhook_id: str, recorded: Mapping[str, Any], *, lookup: bool = False) -> Read | None:
+    def read(self, webhook_id: str, recorded: Mapping[str, Any]) -> Read | None:
         """The live webhook as the state should record it; None (with a warning) when it is gone.
 
-        `lookup`: a program reads an existing webhook (`Webhook.get`); a missing one is then an error."""
+        Without a recorded URL, the caller asks for an existing webhook (a program's `Webhook.get`, an import),
+        and a missing one is an error rather than something to drop from the state."""
         webhook = self._context.account.webhook(webhook_id)
-        if webhook is None and lookup:
+        if webhook is None and not recorded.get("payload_url"):
             raise RuleError(
                 f"webhook {webhook_id}: this account has no such webhook; list existing ones with "
                 "`python -m mypos_provider list`"
@@ -139,26 +147,18 @@ class WebhookRules:
             since=reconcile.attempt_started(self._context.server_now()),
             exclude=self._context.excluded(),
         )
-        webhook = self._client.create_webhook(key.payload_url, key.secret, look_up=self._reported(look_up, inputs))
+        made = self._client.create_webhook(key.payload_url, key.secret, look_up=look_up)
+        webhook = made.object
         self._context.claims.created(webhook.id)
+        if made.found_by_look_up and not inputs.get(SECRET_GENERATED):
+            self._context.reporter.warn(
+                f"webhook {webhook.id} ({webhook.payload_url}) was adopted after an interrupted create: it has the "
+                "declared URL and secret and appeared after the create began; a declared secret could be "
+                "shared with another stack, so check it is this one's (`python -m mypos_provider list`)"
+            )
         if inputs.get("is_active") is False:
             webhook = self._client.update_webhook(webhook.id, is_active=False)
         return webhook
-
-    def _reported(self, look_up: Any, inputs: Mapping[str, Any]) -> Any:
-        """A look-up that says so when it adopts on the strength of a declared (possibly shared) secret."""
-
-        def look_up_and_report() -> Webhook | None:
-            found: Webhook | None = look_up()
-            if found is not None and not inputs.get(SECRET_GENERATED):
-                self._context.reporter.warn(
-                    f"webhook {found.id} ({found.payload_url}) was adopted after an interrupted create: it has the "
-                    "declared URL and secret and appeared after the create began; a declared secret could be "
-                    "shared with another stack, so check it is this one's (`python -m mypos_provider list`)"
-                )
-            return found
-
-        return look_up_and_report
 
     def _adopt(self, inputs: Mapping[str, Any]) -> Webhook:
         """Bring an existing webhook under management: verify it exists, then converge it in place."""

@@ -1,13 +1,12 @@
 """Workarounds for what the Python dynamic-provider host (`python -m pulumi.dynamic`) cannot do, in one place.
 
 The host is the SDK's `pulumi/dynamic/__main__.py`; it runs as the provider process's `__main__`
-(docs/pulumi-dynamic-providers.md §2). Four things it lacks, and what we do:
+(docs/pulumi-dynamic-providers.md §2). Three things it lacks, and what we do (its fourth lack, a way to
+warn, is met by the engine log every provider plugin can use: provider/engine_log.py):
 
 * Detailed diffs: its Diff handler sends only `changes` and `replaces`, so the CLI diffs masked inputs
   itself and shows a rotated secret as no change. `DetailedDiffs` wraps the `DiffResponse` class the
   handler builds its answer with, adding the properties our `diff()` reported on the same thread.
-* Warnings: a provider has no logging API; `EngineLog` calls the engine's Log RPC (the host gets the
-  engine's address as its first argument), so a warning shows as a real `warning:` line once.
 * Error display: the host answers every exception with `traceback.format_exc()`; `OneLineErrors` makes
   that one line (our message, without a class path) for the errors we raise on purpose.
 * Config access: `ConfigureRequest.config` offers only `get(key)`; unknown `mypos:*` keys (typos) can only
@@ -31,11 +30,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from ..provider.process import ProviderFailure
+
 HOST_MODULE = "pulumi.dynamic.__main__"
-
-
-class ProviderFailure(Exception):
-    """An error we raise on purpose: its message is complete, and is all the user should see."""
 
 
 def host_module() -> ModuleType | None:
@@ -115,49 +112,6 @@ class _DiffResponseWithDetails:
             response.diffs.append(key)
         response.hasDetailedDiff = True
         return response
-
-
-class EngineLog:
-    """Messages to the CLI through the engine's Log RPC; stderr when there is no engine (or it went away)."""
-
-    def __init__(self, address: str | None) -> None:
-        self._address = address
-        self._lock = threading.Lock()
-        self._stub: Any = None
-
-    @classmethod
-    def from_argv(cls, argv: list[str]) -> EngineLog:
-        return cls(argv[1] if len(argv) > 1 and ":" in argv[1] else None)
-
-    def warn(self, message: str) -> None:
-        self._log("WARNING", message)
-
-    def info(self, message: str) -> None:
-        self._log("INFO", message)
-
-    def error(self, message: str) -> None:
-        self._log("ERROR", message)
-
-    def _log(self, severity: str, message: str) -> None:
-        stub = self._engine()
-        if stub is not None:
-            from pulumi.runtime.proto import engine_pb2
-
-            try:
-                stub.Log(engine_pb2.LogRequest(severity=getattr(engine_pb2, severity), message=message), timeout=5)
-                return
-            except Exception:  # noqa: BLE001 (the engine went away: stderr, which the CLI also shows)
-                pass
-        print(f"{severity.lower()}: {message}", file=sys.stderr, flush=True)
-
-    def _engine(self) -> Any:
-        with self._lock:
-            if self._stub is None and self._address is not None:
-                import grpc
-                from pulumi.runtime.proto import engine_pb2_grpc
-
-                self._stub = engine_pb2_grpc.EngineStub(grpc.insecure_channel(self._address))
-            return self._stub
 
 
 class OneLineErrors:

@@ -3,55 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import suppress
-from typing import Any
 
 import pulumi
-from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import Resource
 
 from .. import tokens
-from .base import MyPOSProvider, from_pulumi
-from .process import Skipped
+from ..core.subscriptions import SubscriptionRules
+from .shell import DynamicProvider
 
 
-def _subject(props: dict[str, Any]) -> str:
-    return f"subscription of webhook {props.get('webhook_id')} to {props.get('event')}"
+class SubscriptionProvider(DynamicProvider):
+    """Pickled by reference into every Subscription's state: its module path and name are a long-term contract."""
 
-
-class SubscriptionProvider(MyPOSProvider):
-    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        with self.translating(_subject(news)):
-            return self.check_result(self.process().subscriptions().check(from_pulumi(olds), from_pulumi(news)))
-
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changes = None
-        with self.translating(f"subscription {_id}"), suppress(Skipped):
-            rules = self.process().subscriptions(verified=False)
-            changes = rules.diff(_id, from_pulumi(olds), from_pulumi(news))
-        return self.diff_result(changes)
-
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        with self.translating(_subject(props)):
-            created = self.process().subscriptions().create(from_pulumi(props))
-        return CreateResult(created.id, created.outputs)
-
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        if (kept := self.unread(id_, props)) is not None:
-            return kept
-        with self.translating(f"subscription {id_}"):
-            # A program's Subscription.get() sends its own (empty) inputs; a refresh sends the recorded outputs.
-            lookup = not props.get("event")
-            rules = self.process().subscriptions()
-            return self.read_result(rules.read(id_, from_pulumi(props), lookup=lookup))
-
-    def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> UpdateResult:
-        with self.translating(f"subscription {_id}"):
-            outputs = self.process().subscriptions().update(_id, from_pulumi(_olds), from_pulumi(_news))
-        return UpdateResult(outputs)
-
-    def delete(self, _id: str, _props: dict[str, Any]) -> None:
-        with self.translating(f"subscription {_id}"):
-            self.process().subscriptions().delete(_id, from_pulumi(_props))
+    rules = SubscriptionRules
 
 
 class Subscription(Resource, module=tokens.MODULE, name=tokens.SUBSCRIPTION):

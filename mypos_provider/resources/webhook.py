@@ -2,48 +2,18 @@
 
 from __future__ import annotations
 
-from contextlib import suppress
-from typing import Any
-
 import pulumi
-from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import Resource
 
 from .. import tokens
-from .base import MyPOSProvider, from_pulumi
-from .process import Skipped
+from ..core.webhooks import WebhookRules
+from .shell import DynamicProvider
 
 
-class WebhookProvider(MyPOSProvider):
-    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        with self.translating(f"webhook {news.get('payload_url')}"):
-            return self.check_result(self.process().webhooks().check(from_pulumi(olds), from_pulumi(news)))
+class WebhookProvider(DynamicProvider):
+    """Pickled by reference into every Webhook's state: its module path and name are a long-term contract."""
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changes = None
-        with self.translating(f"webhook {_id}"), suppress(Skipped):
-            changes = self.process().webhooks(verified=False).diff(_id, from_pulumi(olds), from_pulumi(news))
-        return self.diff_result(changes)
-
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        with self.translating(f"webhook {props.get('payload_url')}"):
-            created = self.process().webhooks().create(from_pulumi(props))
-        return CreateResult(created.id, created.outputs)
-
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        if (kept := self.unread(id_, props)) is not None:
-            return kept
-        with self.translating(f"webhook {id_}"):
-            # A program's Webhook.get() sends its own (empty) inputs; a refresh sends the recorded outputs.
-            lookup = not props.get("payload_url")
-            return self.read_result(self.process().webhooks().read(id_, from_pulumi(props), lookup=lookup))
-
-    def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> UpdateResult:
-        with self.translating(f"webhook {_id}"):
-            return UpdateResult(self.process().webhooks().update(_id, from_pulumi(_olds), from_pulumi(_news)))
-
-    def delete(self, _id: str, _props: dict[str, Any]) -> None:
-        with self.translating(f"webhook {_id}"):
-            self.process().webhooks().delete(_id, from_pulumi(_props))
+    rules = WebhookRules
 
 
 class Webhook(Resource, module=tokens.MODULE, name=tokens.WEBHOOK):

@@ -8,6 +8,7 @@ and note the rules give. `new_context()` starts the next deployment against the 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,25 @@ from mypos_provider.emulator import Emulator
 
 FAST = FAST_RETRY
 AN_HOUR = 3600
+
+
+@pytest.fixture
+def no_ambient_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """For what reads the environment and a .env (a provider process): nothing of the developer's machine."""
+    for name in [n for n in os.environ if n.startswith("MYPOS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("MYPOS_DOTENV", str(tmp_path / "no.env"))
+
+
+@pytest.fixture
+def stack_config(emulator: Emulator, account: Account) -> dict[str, str]:
+    """The stack config of a provider process deploying to the test's account."""
+    return {
+        "mypos:authUrl": emulator.auth_url,
+        "mypos:apiUrl": emulator.api_url,
+        "mypos:clientId": account.client_id,
+        "mypos:clientSecret": account.client_secret,
+    }
 
 
 @pytest.fixture

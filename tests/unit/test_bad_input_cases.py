@@ -12,10 +12,9 @@ import pytest
 
 from cases.bad_input import CASES, ENGINE_CASES, KINDS, Case
 from mypos_provider.core.subscriptions import SubscriptionRules
-from mypos_provider.core.values import UNKNOWN
+from mypos_provider.core.values import UNKNOWN, CollectingReporter
 from mypos_provider.core.webhooks import WebhookRules
-from mypos_provider.resources import host
-from mypos_provider.resources.process import ProcessStopped, ProviderProcess
+from mypos_provider.provider.process import ProcessStopped, ProviderProcess
 from mypos_provider.stack_config import StackConfigError, WebhookSpec, parse_webhook_specs
 
 
@@ -59,9 +58,9 @@ def problems(case: Case, emulator: Any, account: Any, monkeypatch: Any, dotenv: 
         monkeypatch.setenv(name, value)
     if case.dotenv is not None:
         dotenv.write_text(case.dotenv)
-    process = ProviderProcess(stack_config(case, emulator, account), engine=host.EngineLog(None))
+    process = ProviderProcess(stack_config(case, emulator, account), reporter=CollectingReporter())
     try:
-        context = process.ready()
+        context = process.gate()
     except ProcessStopped as failure:
         return [str(failure)]
     found = []

@@ -7,12 +7,15 @@ import pytest
 from harness.retry import FAST_RETRY
 from mypos_provider.client import (
     Credentials,
+    Made,
     MyPOSClient,
     NotFoundError,
     RetryPolicy,
+    Subscription,
     TransientError,
     UnreachableError,
     ValidationError,
+    Webhook,
 )
 from mypos_provider.client.errors import Culprit
 from mypos_provider.core import reconcile
@@ -33,25 +36,37 @@ def client(emulator, account) -> MyPOSClient:
     return connect(emulator, account)
 
 
-def create_webhook(client: MyPOSClient, url: str, secret: str):
+def made_webhook(client: MyPOSClient, url: str, secret: str) -> Made[Webhook]:
     """A create whose look-up is the provider's: the newest identical webhook made since the attempt began."""
     key = reconcile.WebhookKey(url, secret)
-    since = reconcile.attempt_started(client.server_clock.now())
+    since = reconcile.attempt_started(client.server_now())
     look_up = reconcile.attempt_look_up(client.iter_webhooks, key, since=since, exclude=lambda _id: False)
     return client.create_webhook(url, secret, look_up=look_up)
 
 
-def create_subscription(client: MyPOSClient, webhook_id: str, event: str, tids=None):
+def create_webhook(client: MyPOSClient, url: str, secret: str) -> Webhook:
+    return made_webhook(client, url, secret).object
+
+
+def made_subscription(client: MyPOSClient, webhook_id: str, event: str, tids=None) -> Made[Subscription]:
     key = reconcile.SubscriptionKey(webhook_id, event, frozenset(tids or ()))
-    since = reconcile.attempt_started(client.server_clock.now())
+    since = reconcile.attempt_started(client.server_now())
     look_up = reconcile.attempt_look_up(
         lambda: client.iter_subscriptions(webhook_id), key, since=since, exclude=lambda _id: False
     )
     return client.create_subscription(webhook_id, client.event_by_name(event), tids, look_up=look_up)
 
 
+def create_subscription(client: MyPOSClient, webhook_id: str, event: str, tids=None) -> Subscription:
+    return made_subscription(client, webhook_id, event, tids).object
+
+
 def count(control, method: str, path: str) -> int:
     return sum(1 for r in control.requests() if r["method"] == method and r["path"] == path)
+
+
+def test_a_create_answered_at_once_says_it_was_not_found_by_the_look_up(client):
+    assert made_webhook(client, URL, "s3cret").found_by_look_up is False
 
 
 def test_create_then_get_returns_the_same_webhook(client):
@@ -213,18 +228,20 @@ def test_a_create_that_committed_then_failed_is_adopted_not_duplicated(client, e
         ]
     )
 
-    created = create_webhook(client, URL, "s3cret")
+    made = made_webhook(client, URL, "s3cret")
 
     assert count(control, "POST", "/v1/webhooks") == 1
-    assert [w["id"] for w in control.live_webhooks(account.client_id)] == [created.id]
+    assert [w["id"] for w in control.live_webhooks(account.client_id)] == [made.object.id]
+    assert made.found_by_look_up is True
 
 
 def test_a_create_answered_after_the_read_timeout_is_adopted_not_duplicated(client, emulator, control, account):
     emulator.set_faults([{"method": "POST", "path": "/v1/webhooks", "kind": "slow", "delay": 1.2, "sequence": [True]}])
 
-    created = create_webhook(client, URL, "s3cret")
+    made = made_webhook(client, URL, "s3cret")
 
-    assert [w["id"] for w in control.live_webhooks(account.client_id)] == [created.id]
+    assert [w["id"] for w in control.live_webhooks(account.client_id)] == [made.object.id]
+    assert made.found_by_look_up is True
 
 
 def slow_request_finished(control) -> bool:
@@ -285,9 +302,10 @@ def test_a_subscription_create_that_committed_then_failed_is_adopted(client, emu
         [{"method": "POST", "path": "/v1/subscriptions", "kind": "commit_then_fail", "status": 500, "sequence": [True]}]
     )
 
-    create_subscription(client, hook.id, "pos.payment.completed", ["90004889"])
+    made = made_subscription(client, hook.id, "pos.payment.completed", ["90004889"])
 
     assert len(control.live_subscriptions(account.client_id)) == 1
+    assert made.found_by_look_up is True
 
 
 def test_exhausted_retries_name_the_operation_and_status_but_no_secret(client, emulator, control, account):

@@ -13,6 +13,8 @@ import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.runtime.proto import provider_pb2
 
+from mypos_provider.provider.engine_log import EngineLog
+from mypos_provider.provider.process import ProviderFailure
 from mypos_provider.resources import host
 
 
@@ -160,7 +162,7 @@ def formatted(errors: host.OneLineErrors, error: Exception) -> str:
 def test_a_provider_failure_shows_as_its_message_alone():
     errors = host.OneLineErrors(traceback, debug=False)
 
-    assert formatted(errors, host.ProviderFailure("webhook x: check mypos:apiUrl")) == "webhook x: check mypos:apiUrl"
+    assert formatted(errors, ProviderFailure("webhook x: check mypos:apiUrl")) == "webhook x: check mypos:apiUrl"
 
 
 def test_any_other_error_shows_as_a_traceback():
@@ -170,7 +172,7 @@ def test_any_other_error_shows_as_a_traceback():
 
 
 def test_with_debugging_a_provider_failure_shows_its_traceback_too():
-    text = formatted(host.OneLineErrors(traceback, debug=True), host.ProviderFailure("webhook x: problem"))
+    text = formatted(host.OneLineErrors(traceback, debug=True), ProviderFailure("webhook x: problem"))
 
     assert text.startswith("Traceback") and "webhook x: problem" in text
 
@@ -203,21 +205,21 @@ def test_a_host_with_another_traceback_module_is_left_alone():
 
 
 def test_the_engine_address_is_the_hosts_first_argument():
-    assert host.EngineLog.from_argv(["pulumi-dynamic", "127.0.0.1:4100"])._address == "127.0.0.1:4100"
-    assert host.EngineLog.from_argv(["pulumi-dynamic"])._address is None
-    assert host.EngineLog.from_argv(["pulumi-dynamic", "--flag"])._address is None
+    assert EngineLog.from_argv(["pulumi-dynamic", "127.0.0.1:4100"])._address == "127.0.0.1:4100"
+    assert EngineLog.from_argv(["pulumi-dynamic"])._address is None
+    assert EngineLog.from_argv(["pulumi-dynamic", "--flag"])._address is None
 
 
 @pytest.mark.parametrize("severity", ["warn", "info", "error"])
 def test_without_an_engine_messages_go_to_stderr_labelled(capsys, severity):
-    getattr(host.EngineLog(None), severity)("webhook x was adopted")
+    getattr(EngineLog(None), severity)("webhook x was adopted")
 
     label = {"warn": "warning", "info": "info", "error": "error"}[severity]
     assert capsys.readouterr().err == f"{label}: webhook x was adopted\n"
 
 
 def test_an_engine_that_went_away_leaves_messages_on_stderr(capsys):
-    host.EngineLog("127.0.0.1:9").warn("webhook x was released")
+    EngineLog("127.0.0.1:9").warn("webhook x was released")
 
     assert capsys.readouterr().err == "warning: webhook x was released\n"
 

@@ -1,11 +1,10 @@
-"""resources/process.py: the gate every operation of a provider process passes, and the wording of its failures.
+"""provider/process.py: the gate every operation of a provider process passes, and the wording of its failures.
 
 `ProviderProcess` is built here as the first `configure()` builds it, from a stack config, against the emulator;
 no engine runs."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -14,35 +13,20 @@ import pytest
 from mypos_provider.client import ConfigError, NotFoundError, TransientError, UnreachableError
 from mypos_provider.client.errors import Culprit
 from mypos_provider.core.context import DeploymentContext
-from mypos_provider.core.subscriptions import SubscriptionRules
-from mypos_provider.core.values import ObjectGone, RuleError
-from mypos_provider.core.webhooks import WebhookRules
-from mypos_provider.resources import host
-from mypos_provider.resources.process import ProcessSlot, ProcessStopped, ProviderProcess, Skipped
+from mypos_provider.core.values import CollectingReporter, ObjectGone, RuleError
+from mypos_provider.provider.process import ProcessStopped, ProviderFailure, ProviderProcess, Skipped
+from mypos_provider.resources.hosting import ProcessSlot
 
 
 @pytest.fixture(autouse=True)
-def no_ambient_settings(monkeypatch, tmp_path) -> None:
+def _isolated(no_ambient_settings) -> None:
     """The process reads the environment and a .env: nothing of the developer's machine may reach it."""
-    for name in [n for n in os.environ if n.startswith("MYPOS_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("MYPOS_DOTENV", str(tmp_path / "no.env"))
-
-
-@pytest.fixture
-def stack_config(emulator, account) -> dict[str, str]:
-    return {
-        "mypos:authUrl": emulator.auth_url,
-        "mypos:apiUrl": emulator.api_url,
-        "mypos:clientId": account.client_id,
-        "mypos:clientSecret": account.client_secret,
-    }
 
 
 @pytest.fixture
 def start() -> Callable[[dict[str, Any]], ProviderProcess]:
     def make(config: dict[str, Any]) -> ProviderProcess:
-        return ProviderProcess(config, engine=host.EngineLog(None))
+        return ProviderProcess(config, reporter=CollectingReporter())
 
     return make
 
@@ -53,10 +37,9 @@ def start() -> Callable[[dict[str, Any]], ProviderProcess]:
 def test_a_working_configuration_opens_the_gate_with_one_token_and_one_catalogue_request(start, stack_config, control):
     process = start(stack_config)
 
-    contexts = {id(process.ready()) for _ in range(3)}
+    contexts = {id(process.gate()) for _ in range(3)} | {id(process.gate(verified=False))}
 
-    assert len(contexts) == 1 and isinstance(process.ready(), DeploymentContext)
-    assert isinstance(process.webhooks(), WebhookRules) and isinstance(process.subscriptions(), SubscriptionRules)
+    assert len(contexts) == 1 and isinstance(process.gate(), DeploymentContext)
     assert control.request_counts() == {"POST /oauth/token": 1, "GET /v1/events": 1}
 
 
@@ -64,9 +47,9 @@ def test_a_wrong_client_secret_fails_once_in_full_then_skips(start, stack_config
     process = start({**stack_config, "mypos:clientSecret": "not-the-right-secret"})
 
     with pytest.raises(ProcessStopped) as first:
-        process.ready()
+        process.gate()
     with pytest.raises(Skipped) as later:
-        process.webhooks()
+        process.gate()
 
     assert "rejected the client credentials" in str(first.value) and "mypos:clientSecret" in str(first.value)
     assert "not-the-right-secret" not in str(first.value)
@@ -78,22 +61,22 @@ def test_a_configuration_error_fails_before_any_request(start, stack_config, con
     process = start({key: value for key, value in stack_config.items() if key != "mypos:clientId"})
 
     with pytest.raises(ProcessStopped, match="mypos:clientId is not set"):
-        process.ready()
+        process.gate()
     with pytest.raises(Skipped, match="stopped by the configuration problem reported above"):
-        process.subscriptions()
+        process.gate()
 
     assert control.requests() == []
 
 
 def test_a_diff_of_an_unconfigured_process_is_skipped(start):
     with pytest.raises(Skipped, match="configuration problem"):
-        start({}).webhooks(verified=False)
+        start({}).gate(verified=False)
 
 
 def test_a_diff_needs_no_proven_connection(start, stack_config, control):
     process = start({**stack_config, "mypos:clientSecret": "not-the-right-secret"})
 
-    assert isinstance(process.webhooks(verified=False), WebhookRules)
+    assert isinstance(process.gate(verified=False), DeploymentContext)
     assert control.requests() == []
 
 
@@ -101,7 +84,7 @@ def test_an_unreachable_api_fails_the_gate_naming_the_setting_to_check(start, st
     process = start({**stack_config, "mypos:apiUrl": "http://127.0.0.1:9/v1", "mypos:maxRetries": "0"})
 
     with pytest.raises(ProcessStopped) as first:
-        process.ready()
+        process.gate()
 
     assert "cannot reach the myPOS Webhook API" in str(first.value)
     assert "check mypos:apiUrl (http://127.0.0.1:9/v1), the network" in str(first.value)
@@ -165,12 +148,19 @@ def test_an_unexpected_error_is_raised_as_it_is(process):
 
 
 def test_failures_are_provider_failures_the_host_shows_as_one_line(process):
-    assert isinstance(process.failure(RuleError("x"), "y"), host.ProviderFailure)
+    assert isinstance(process.failure(RuleError("x"), "y"), ProviderFailure)
 
 
 # ---- the process slot -----------------------------------------------------------------------------------
 
 
 def test_using_the_provider_before_configure_is_a_bug_said_plainly():
-    with pytest.raises(host.ProviderFailure, match=r"used before configure\(\): a bug of mypos-pulumi"):
+    with pytest.raises(ProviderFailure, match=r"used before configure\(\): a bug of mypos-pulumi"):
         ProcessSlot().current()
+
+
+def test_a_bad_log_level_is_a_configuration_problem_naming_the_variable(start, stack_config, monkeypatch):
+    monkeypatch.setenv("MYPOS_LOG_LEVEL", "chatty")
+
+    with pytest.raises(ProcessStopped, match="MYPOS_LOG_LEVEL is 'chatty': use one of DEBUG, INFO, WARNING, ERROR"):
+        start(stack_config).gate()

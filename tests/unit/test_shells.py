@@ -1,4 +1,4 @@
-"""The pure parts of the resource shells (resources/base.py): Pulumi values to the core's and back, and results."""
+"""The pure parts of the dynamic shell (resources/shell.py): Pulumi values to the core's and back, and results."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN as PULUMI_UNKNOWN
 
 from mypos_provider.core.values import UNKNOWN, Changes, Checked, Problem, Read, is_unknown
-from mypos_provider.resources.base import MyPOSProvider, from_pulumi, to_pulumi
+from mypos_provider.resources.shell import check_result, diff_result, from_pulumi, read_result, to_pulumi
 
 
 def test_values_not_known_yet_become_the_cores_unknown_at_any_depth():
@@ -44,7 +44,7 @@ def test_the_cores_unknown_is_found_inside_lists_and_mappings():
 def test_each_problem_becomes_a_check_failure_on_its_field():
     checked = Checked({"payload_url": "ftp://x", "secret": UNKNOWN}, [Problem("payload_url", "use https")])
 
-    result = MyPOSProvider.check_result(checked)
+    result = check_result(checked)
 
     assert [(f.property, f.reason) for f in result.failures] == [("payload_url", "use https")]
     assert all(isinstance(f, CheckFailure) for f in result.failures)
@@ -52,13 +52,13 @@ def test_each_problem_becomes_a_check_failure_on_its_field():
 
 
 def test_a_gone_object_reads_as_an_empty_id_for_the_engine_to_drop():
-    result = MyPOSProvider.read_result(None)
+    result = read_result(None)
 
     assert (result.id, result.outs) == ("", {})
 
 
 def test_a_live_object_reads_with_its_outputs_and_inputs():
-    result = MyPOSProvider.read_result(Read("w-1", {"payload_url": "u", "created_on": "d"}, {"payload_url": "u"}))
+    result = read_result(Read("w-1", {"payload_url": "u", "created_on": "d"}, {"payload_url": "u"}))
 
     assert (result.id, result.outs, result.inputs) == (
         "w-1",
@@ -68,10 +68,16 @@ def test_a_live_object_reads_with_its_outputs_and_inputs():
 
 
 def test_a_diff_not_attempted_reports_no_change():
-    result = MyPOSProvider.diff_result(None)
+    result = diff_result(None)
 
     assert (result.changes, result.replaces, result.delete_before_replace) == (False, [], False)
 
 
 def test_changes_say_whether_anything_changed():
     assert not Changes().any and Changes(updated=("secret",)).any and Changes(replaced=("event",)).any
+
+
+def test_a_read_that_could_not_ask_keeps_the_recorded_inputs():
+    result = read_result(Read("w-1", {"payload_url": "u"}, None))
+
+    assert (result.id, result.outs, result.inputs) == ("w-1", {"payload_url": "u"}, None)
