@@ -2,8 +2,8 @@
 
     python -m mypos_provider list [--stack NAME] [--format python|yaml|json] [--show-secrets]
     python -m mypos_provider emit EVENT [--stack NAME] [--wait SECONDS]
-    python -m mypos_provider recover --stack NAME [--dry-run] [--record NAME=ID ...]
-    python -m mypos_provider preview-report|deploy|drift --stack NAME   (for CI: see mypos_provider.cli.ci)
+    python -m mypos_provider recover --stack NAME [--dry-run] [--record NAME=ID ...] [--delete-orphan ID ...]
+    python -m mypos_provider preview-report|deploy|drift --stack NAME   (for CI: docs/team.md)
 
 Credentials come from the same chain as the provider: the stack's config (with --stack, read through
 `pulumi config`), then MYPOS_* environment variables, then the .env file of the Pulumi project in or
@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from ..client import MyPOSClient, MyPOSError
-from ..settings import Settings, load_settings
-from . import ci, listing
+from ..client import ConfigError, MyPOSClient, MyPOSError
+from ..settings import Settings, load_diagnostics, load_settings
+from . import deploy, drift, listing, preview_report
 from . import emit as emitting
 from . import recover as recovering
 from .errors import CliError
@@ -31,15 +30,20 @@ from .stack import PulumiStack, names_by_id
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        debug = load_diagnostics().debug
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    try:
         return int(args.run(args, sys.stdout))
     except MyPOSError as error:
-        if os.environ.get("MYPOS_DEBUG"):
+        if debug:
             raise
         settings = getattr(args, "settings", None)
         print(f"error: {settings.explain(error) if settings else error}", file=sys.stderr)
         return 1
     except CliError as error:
-        if os.environ.get("MYPOS_DEBUG"):
+        if debug:
             raise
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -90,8 +94,16 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME=ID",
         help="where recover found several candidates: the object the killed run made for resource NAME",
     )
+    recover.add_argument(
+        "--delete-orphan",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="delete this object, which recover reported as an orphan of an interrupted run (nothing else)",
+    )
     recover.set_defaults(run=run_recover)
-    ci.register(commands)  # preview-report, deploy, drift: commands for CI pipelines
+    for ci_command in (preview_report, deploy, drift):  # the commands of a team's CI (docs/team.md)
+        ci_command.register(commands)
     return parser
 
 
@@ -143,5 +155,5 @@ def run_recover(args: argparse.Namespace, out: TextIO) -> int:
         if not equals or not name or not object_id:
             raise CliError(f"--record {choice!r}: write it as RESOURCE_NAME=OBJECT_ID")
         chosen[name] = object_id
-    request = recovering.RecoverRequest(dry_run=args.dry_run, chosen=chosen)
+    request = recovering.RecoverRequest(dry_run=args.dry_run, chosen=chosen, delete_orphans=tuple(args.delete_orphan))
     return recovering.recover(stack, connect(args, stack), request, out)

@@ -8,6 +8,11 @@ creates are cleared. Nothing in the account is deleted or changed, so an object 
 merely looks the same is never touched; where the rules cannot decide, recover stops, lists the
 candidates and says how to choose (`--record NAME=ID`).
 
+A pending create whose resource a later deployment recorded (someone ran `pulumi up` past the interrupted
+run) made an object no resource holds: an orphan. Recover names it and clears the stale pending create; the
+orphan is deleted only when the user names it (`--delete-orphan ID`), the one case where recover changes
+the account, and only for an object it found to be such an orphan.
+
 The state is written with `pulumi stack import`, which takes the stack's lock: while a deployment runs
 (or a killed one still holds the lock) recover refuses and changes nothing.
 """
@@ -30,6 +35,7 @@ from .stack import Stack, StackResource, pending_creates, plain, resources, secr
 class RecoverRequest:
     dry_run: bool = False
     chosen: Mapping[str, str] | None = None  # resource name -> the id a person says the killed run made
+    delete_orphans: tuple[str, ...] = ()  # ids of orphans a person asks to delete
 
 
 def recover(stack: Stack, client: MyPOSClient, request: RecoverRequest, out: TextIO) -> int:
@@ -38,12 +44,17 @@ def recover(stack: Stack, client: MyPOSClient, request: RecoverRequest, out: Tex
     if not pending:
         print(f"stack {stack.name} has no pending creates of myPOS objects: nothing to recover", file=out)
         return 0
-    creates = [_pending_create(r) for r in pending if not r.inputs.get("adopt_id")]
+    recorded_by_name = {r.name: r for r in resources(deployment) if r.id}
     live: list[Webhook | Subscription] = [*client.iter_webhooks(), *client.iter_subscriptions()]
-    recorded = {r.id for r in resources(deployment) if r.id}
-    plan = reconcile.plan_recovery(creates, live, recorded=recorded)
+    recorded = {r.id for r in recorded_by_name.values() if r.id}
+    current = [r for r in pending if r.name not in recorded_by_name]
+    plan = reconcile.plan_recovery(_creates(current), live, recorded=recorded)
     _apply_choices(plan, request.chosen or {}, stack.name)
-    _report(plan, pending, stack.name, out)
+    superseded = [r for r in pending if r.name in recorded_by_name]
+    orphans = reconcile.plan_recovery(_creates(superseded), live, recorded=recorded)
+    _report(plan, current, stack.name, out)
+    _report_orphans(orphans, recorded_by_name, stack.name, out)
+    to_delete = _orphans_to_delete(orphans, request.delete_orphans, stack.name)
     if plan.ambiguities:
         return 1
     if request.dry_run:
@@ -55,12 +66,70 @@ def recover(stack: Stack, client: MyPOSClient, request: RecoverRequest, out: Tex
     if stack.deployment() != deployment:
         raise CliError(f"stack {stack.name} changed while recover was reading it (a deployment ran); run it again")
     stack.replace_deployment(updated)
+    for orphan in to_delete:
+        _delete(client, orphan)
+        print(f"deleted the orphan {_describe(orphan)}", file=out)
     print(
         f"recorded {len(plan.made)} object(s) the killed run made and cleared {len(pending)} pending create(s); "
         f"now run `pulumi up --stack {stack.name}`",
         file=out,
     )
     return 0
+
+
+def _creates(pending: list[StackResource]) -> list[reconcile.PendingCreate]:
+    return [_pending_create(r) for r in pending if not r.inputs.get("adopt_id")]
+
+
+def _report_orphans(
+    orphans: reconcile.RecoveryPlan, recorded_by_name: Mapping[str, StackResource], stack_name: str, out: TextIO
+) -> None:
+    """Pending creates of resources a later deployment recorded: what each made is held by no resource."""
+    for made in orphans.made:
+        holder = recorded_by_name[made.pending.name]
+        print(
+            f"  {made.pending.name}: recorded later as {holder.kind} {holder.id}, so the {made.pending.kind} the "
+            f"interrupted run made, {made.obj.id}, is an orphan no resource manages: delete it with "
+            f"`python -m mypos_provider recover --stack {stack_name} --delete-orphan {made.obj.id}`",
+            file=out,
+        )
+    for create in orphans.never_made:
+        print(
+            f"  {create.name}: recorded later; the interrupted run made nothing: its pending create is cleared",
+            file=out,
+        )
+    for ambiguity in orphans.ambiguities:
+        names = ", ".join(c.name for c in ambiguity.pending)
+        print(f"  {names}: recorded later; {ambiguity.reason}. Orphans among:", file=out)
+        for obj in ambiguity.candidates:
+            print(f"    {_describe(obj)}", file=out)
+        print(
+            f"  delete the one you know to be the interrupted run's with `python -m mypos_provider recover --stack "
+            f"{stack_name} --delete-orphan ID`",
+            file=out,
+        )
+
+
+def _orphans_to_delete(
+    orphans: reconcile.RecoveryPlan, requested: tuple[str, ...], stack_name: str
+) -> list[Webhook | Subscription]:
+    found = {m.obj.id: m.obj for m in orphans.made}
+    found |= {obj.id: obj for ambiguity in orphans.ambiguities for obj in ambiguity.candidates}
+    unknown = [object_id for object_id in requested if object_id not in found]
+    if unknown:
+        raise CliError(
+            f"--delete-orphan {', '.join(unknown)}: not an orphan of an interrupted run of stack {stack_name} "
+            "(recover deletes nothing else); see `python -m mypos_provider recover --stack "
+            f"{stack_name} --dry-run`"
+        )
+    return [found[object_id] for object_id in requested]
+
+
+def _delete(client: MyPOSClient, obj: Webhook | Subscription) -> None:
+    if isinstance(obj, Webhook):
+        client.delete_webhook(obj.id)
+    else:
+        client.delete_subscription(obj.id)
 
 
 def _pending_create(resource: StackResource) -> reconcile.PendingCreate:

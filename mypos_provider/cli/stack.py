@@ -8,8 +8,6 @@ message naming the lock) while a deployment runs: that is how `recover` refuses 
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +15,7 @@ from typing import Any, Protocol
 
 from .. import tokens
 from .errors import CliError, StackLocked
-
-LOCKED_MARKER = "the stack is currently locked"
+from .pulumi import LOCKED_MARKER, error_text, run_pulumi
 
 
 @dataclass(frozen=True)
@@ -62,37 +59,27 @@ class PulumiStack:
         exported = json.loads(self._run("stack", "export", "--show-secrets"))
         return dict(exported.get("deployment") or {})
 
+    def sealed_deployment(self) -> dict[str, Any]:
+        """The state with its secrets still encrypted (`stack export`): for what needs no secret."""
+        exported = json.loads(self._run("stack", "export"))
+        return dict(exported.get("deployment") or {})
+
     def replace_deployment(self, deployment: dict[str, Any]) -> None:
         """`stack import`: takes the lock, so a running deployment makes it fail (StackLocked)."""
         document = json.dumps({"version": 3, "deployment": deployment})
         self._run("stack", "import", stdin=document)
 
     def _run(self, *args: str, stdin: str | None = None) -> str:
-        done = subprocess.run(
-            [pulumi_binary(self._cwd), *args, "--stack", self.name, "--non-interactive"],
-            capture_output=True,
-            text=True,
-            input=stdin,
-            cwd=self._cwd,
-        )
-        if done.returncode == 0:
+        done = run_pulumi(*args, "--stack", self.name, stdin=stdin, cwd=self._cwd)
+        if done.code == 0:
             return done.stdout
-        errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
-        detail = errors[-1] if errors else (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
         if LOCKED_MARKER in done.stderr:
             raise StackLocked(self.name, done.stderr[done.stderr.find(LOCKED_MARKER) :].strip())
         hint = ""
         if "passphrase" in done.stderr:
             hint = " (set PULUMI_CONFIG_PASSPHRASE; for the demo stack `local` it is mypos-local-demo)"
+        detail = error_text(done.stderr) or f"exit {done.code}"
         raise CliError(f"`pulumi {' '.join(args[:2])} --stack {self.name}` failed: {detail}{hint}")
-
-
-def pulumi_binary(cwd: Path | None = None) -> str:
-    """The `pulumi` on PATH, else the project's pinned build in .tools/bin."""
-    binary = shutil.which("pulumi") or str((cwd or Path.cwd()) / ".tools" / "bin" / "pulumi")
-    if not Path(binary).exists():
-        raise CliError("the pulumi CLI is needed: put it on PATH (scripts/install-pulumi-cli builds the pinned one)")
-    return binary
 
 
 def resources(deployment: Mapping[str, Any]) -> list[StackResource]:

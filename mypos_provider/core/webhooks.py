@@ -108,6 +108,10 @@ class WebhookRules:
             )
             return None
         inputs = {name: getattr(webhook, name) for name in MUTABLE}
+        if recorded.get(SECRET_GENERATED) and recorded.get("secret"):
+            # A secret generated here is declared by the stack (its output is what the receiver was given): one
+            # changed by hand is drift, so the inputs keep the recorded one and the next update restores it.
+            inputs["secret"] = recorded["secret"]
         for carried in ("adopt_id", SECRET_GENERATED, NOT_BEFORE):
             if recorded.get(carried):
                 inputs[carried] = recorded[carried]

@@ -22,6 +22,10 @@ class EngineLog:
         self._lock = threading.Lock()
         self._stub: Any = None
 
+    @property
+    def address(self) -> str | None:
+        return self._address
+
     @classmethod
     def from_argv(cls, argv: list[str]) -> EngineLog:
         """The engine's address is the first argument the engine passes a provider plugin."""

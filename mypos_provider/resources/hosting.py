@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..provider.engine_log import EngineLog, EngineReporter
+from ..provider.engine_watch import EngineWatch
 from ..provider.process import ProviderFailure, ProviderProcess, open_log
 from . import host
 
@@ -53,6 +54,7 @@ def _start(stack_config: Mapping[str, Any]) -> HostedProcess:
     diffs = host.DetailedDiffs()
     running_host = host.host_module()
     if running_host is not None:
+        EngineWatch(engine.address).start()
         for problem in host.host_shape_problems() + host.config_shape_problems():
             engine.warn(f"mypos-pulumi does not fit this pulumi SDK: {problem}; pin pulumi as in requirements.txt")
         from pulumi.runtime import proto

@@ -280,3 +280,56 @@ def test_a_stack_without_pending_creates_needs_nothing(client):
     status, out = run(RecordedStack(deployment_with()), client)
 
     assert status == 0 and "has no pending creates" in out
+
+
+# ---- a pending create whose resource a later deployment recorded -------------------------------------------
+
+
+def superseded(client, outofband) -> tuple[RecordedStack, dict[str, Any], dict[str, Any]]:
+    """The interrupted run made `orphan`; a later `pulumi up` made `kept` for the same resource and recorded it."""
+    stamp = time.time() - 2
+    orphan = outofband.create_webhook(URL, SECRET)
+    kept = outofband.create_webhook(URL, "second-run-secret-0000000001")
+    recorded = {"urn": f"urn:pulumi:b::p::{WEBHOOK_TYPE}::orders", "type": WEBHOOK_TYPE, "id": kept["id"]}
+    stack = RecordedStack(deployment_with(pending_webhook("orders", not_before=stamp), resources=[recorded]))
+    return stack, orphan, kept
+
+
+def test_the_object_of_a_pending_create_recorded_later_is_reported_as_an_orphan_with_the_command(client, outofband):
+    stack, orphan, kept = superseded(client, outofband)
+
+    status, out = run(stack, client, dry_run=True)
+
+    assert status == 0 and stack.imported is None
+    assert f"orders: recorded later as webhook {kept['id']}" in out and f"{orphan['id']}, is an orphan" in out
+    assert f"python -m mypos_provider recover --stack b --delete-orphan {orphan['id']}" in out
+
+
+def test_recover_never_records_a_second_object_for_a_recorded_resource(client, outofband):
+    stack, _, kept = superseded(client, outofband)
+
+    status, _ = run(stack, client)
+
+    assert status == 0 and stack.imported is not None
+    assert [r["id"] for r in stack.imported["resources"]] == [kept["id"]]
+    assert stack.imported["pending_operations"] == []
+
+
+def test_an_orphan_is_deleted_only_when_named(client, outofband, control, account):
+    stack, orphan, kept = superseded(client, outofband)
+
+    run(stack, client)
+    assert {w["id"] for w in control.live_webhooks(account.client_id)} == {orphan["id"], kept["id"]}
+    status, out = run(stack, client, delete_orphans=(orphan["id"],))
+
+    assert status == 0 and f"deleted the orphan webhook {orphan['id']}" in out
+    assert [w["id"] for w in control.live_webhooks(account.client_id)] == [kept["id"]]
+
+
+def test_deleting_anything_but_a_found_orphan_is_refused(client, outofband, control, account):
+    stack, _, kept = superseded(client, outofband)
+
+    with pytest.raises(CliError, match=f"--delete-orphan {kept['id']}: not an orphan"):
+        run(stack, client, delete_orphans=(kept["id"],))
+
+    assert stack.imported is None and len(control.live_webhooks(account.client_id)) == 2

@@ -278,6 +278,33 @@ def test_read_reports_the_live_values_as_inputs_and_outputs(webhooks, new_contex
     assert {name: read.outputs[name] for name in live} == live
 
 
+def test_a_generated_secret_changed_by_hand_is_kept_as_declared_by_a_read(webhooks, new_context, outofband):
+    webhook_id, recorded = made(webhooks)
+    outofband.patch_webhook(webhook_id, secret="changed-outside-0001")
+
+    read = WebhookRules(new_context()).read(webhook_id, recorded)
+
+    assert read is not None and read.outputs["secret"] == "changed-outside-0001"
+    assert read.inputs["secret"] == recorded["secret"] and read.inputs[SECRET_GENERATED] is True
+
+
+def test_the_next_update_restores_a_generated_secret_changed_by_hand(
+    webhooks, new_context, outofband, control, account
+):
+    webhook_id, recorded = made(webhooks)
+    outofband.patch_webhook(webhook_id, secret="changed-outside-0001")
+    read = WebhookRules(new_context()).read(webhook_id, recorded)
+    assert read is not None and read.inputs is not None
+    rules = WebhookRules(new_context())
+
+    checked = rules.check(read.inputs, declared())
+    changes = rules.diff(webhook_id, read.outputs, checked.inputs)
+    rules.update(webhook_id, read.outputs, checked.inputs)
+
+    assert changes.updated == ("secret",)
+    assert control.live_webhooks(account.client_id)[0]["secret"] == recorded["secret"]
+
+
 def test_read_carries_the_adoption_and_the_generated_flag_over(webhooks, new_context, outofband):
     live = outofband.create_webhook(URL, "live-secret-0001")
     _, recorded = made(webhooks, adopt_id=live["id"])

@@ -1,0 +1,191 @@
+"""The CI commands' rules without the engine: what a preview changes, how drift is named, what deploy refuses.
+
+`data/preview-new-webhook.json` is a real `pulumi preview --json --diff --show-sames` of the stack program
+(one webhook deployed, a second declared with two subscriptions), as the CLI printed it; only bulky
+bookkeeping (stack traces, the pickled provider) was cut.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pulumi.runtime.rpc import UNKNOWN
+
+from mypos_provider.cli.changes import ENGINE_UNKNOWN, KNOWN_AFTER_DEPLOY, MASK, Change, PropertyChange, plan_of
+from mypos_provider.cli.deploy import pending_refusal
+from mypos_provider.cli.drift import Drifted, DriftReport, LiveObject, drifted_objects, outside_changes, render_drift
+from mypos_provider.cli.preview_report import failure_report, render_preview
+from mypos_provider.cli.pulumi import error_text
+
+PREVIEW = json.loads((Path(__file__).parent / "data" / "preview-new-webhook.json").read_text())
+WEBHOOK = "pulumi-python:dynamic/mypos:Webhook"
+SUBSCRIPTION = "pulumi-python:dynamic/mypos:Subscription"
+
+
+def step(op: str, name: str, type_token: str = WEBHOOK, **fields: Any) -> dict[str, Any]:
+    return {"op": op, "urn": f"urn:pulumi:s::p::{type_token}::{name}", "newState": {"type": type_token}, **fields}
+
+
+# ---- the preview report ---------------------------------------------------------------------------------
+
+
+def test_the_engines_unknown_spelling_is_the_one_the_sdk_uses():
+    assert ENGINE_UNKNOWN == UNKNOWN
+
+
+def test_a_value_not_known_before_the_deployment_reads_as_known_after_deploy():
+    plan = plan_of(PREVIEW["steps"])
+
+    ids = [p.new for c in plan.changes for p in c.properties if p.name == "webhook_id"]
+    assert ids == [KNOWN_AFTER_DEPLOY, KNOWN_AFTER_DEPLOY]
+    assert ENGINE_UNKNOWN not in render_preview("sandbox", plan)
+
+
+def test_changes_keep_the_engines_order_so_a_webhook_comes_before_its_subscriptions():
+    plan = plan_of(PREVIEW["steps"])
+
+    assert [c.name for c in plan.changes] == ["refunds", "refunds-pos.payment.completed", "refunds-pos.payment.failed"]
+
+
+def test_counts_leave_the_stack_itself_out():
+    plan = plan_of(PREVIEW["steps"])
+
+    assert PREVIEW["changeSummary"]["same"] == 3  # the CLI's count includes the stack
+    assert (plan.count("create"), plan.unchanged) == (3, 2)
+    assert "**3 to create, 0 to update, 0 to replace, 0 to delete**; 2 unchanged." in render_preview("s", plan)
+
+
+def test_secrets_are_masked_in_every_change():
+    plan = plan_of(
+        [
+            step(
+                "update",
+                "orders",
+                detailedDiff={"secret": {"kind": "update"}},
+                oldState={"inputs": {"secret": "old-value"}},
+                newState={"type": WEBHOOK, "inputs": {"secret": "new-value"}},
+            )
+        ]
+    )
+
+    assert plan.changes[0].properties == (PropertyChange("secret", MASK, MASK, "update"),)
+    assert "old-value" not in render_preview("s", plan) and "new-value" not in render_preview("s", plan)
+
+
+def test_a_property_path_is_reported_as_its_top_level_property():
+    plan = plan_of(
+        [
+            step(
+                "update",
+                "paid",
+                SUBSCRIPTION,
+                detailedDiff={"terminal_ids[1]": {"kind": "add"}},
+                oldState={"inputs": {"terminal_ids": ["1"]}},
+                newState={"type": SUBSCRIPTION, "inputs": {"terminal_ids": ["1", "2"]}},
+            )
+        ]
+    )
+
+    assert plan.changes[0].properties == (PropertyChange("terminal_ids", ["1"], ["1", "2"], "add"),)
+
+
+def test_a_name_with_a_pipe_cannot_break_the_table():
+    text = render_preview("s", plan_of([step("create", "a|b", newState={"type": WEBHOOK, "inputs": {}})]))
+
+    assert "| create | `a\\|b` | Webhook |" in text
+
+
+def test_a_failed_preview_reports_every_reason_and_that_nothing_changed():
+    text = failure_report("sandbox", ["error: one", "error: two"])
+
+    assert "### Pulumi preview of `sandbox` failed" in text and "error: one\nerror: two" in text
+    assert "nothing was changed" in text
+
+
+# ---- the CLI's errors -----------------------------------------------------------------------------------
+
+
+def test_a_cli_error_is_relayed_whole_from_its_first_error_line():
+    stderr = "Updating...\nerror: 2 errors occurred:\n\t* resource a: boom\n\t* resource b: bang\n"
+
+    assert error_text(stderr) == "error: 2 errors occurred:\n\t* resource a: boom\n\t* resource b: bang"
+
+
+def test_a_cli_error_without_an_error_line_is_its_last_line():
+    assert error_text("warning: x\nsomething went wrong\n") == "something went wrong"
+
+
+def test_a_clone_without_the_demo_backend_is_told_to_set_pulumi_backend_url(monkeypatch):
+    monkeypatch.delenv("PULUMI_BACKEND_URL", raising=False)
+
+    text = error_text("error: stat /home/me/p/.pulumi-state: no such file or directory")
+
+    assert "set PULUMI_BACKEND_URL to your team's backend" in text and "scripts/up-local" in text
+
+
+# ---- deploy ---------------------------------------------------------------------------------------------
+
+
+def test_deploy_refuses_pending_operations_naming_them_and_the_command_to_run():
+    pending = [{"type": "creating", "resource": {"urn": f"urn:pulumi:s::p::{WEBHOOK}::orders"}}]
+
+    text = pending_refusal("sandbox", pending)
+
+    assert "holds 1 pending operation(s)" in text and "creating of orders" in text
+    assert "`python -m mypos_provider recover --stack sandbox` first" in text and "nothing was deployed" in text
+
+
+# ---- drift ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("action", "outside", "cause"),
+    [
+        ("create", "deleted", "deleted outside Pulumi"),
+        ("create", None, "declared, not deployed yet"),
+        ("update", "changed", "changed outside Pulumi"),
+        ("update", None, "declared change, not deployed yet"),
+        ("replace", "changed", "changed outside Pulumi"),
+        ("delete", None, "no longer declared"),
+    ],
+)
+def test_drift_says_why_an_object_differs_from_its_declaration(action: str, outside: str | None, cause: str):
+    declared = plan_of([step(action, "orders", newState={"type": WEBHOOK, "inputs": {}})])
+
+    [drifted] = drifted_objects(declared, {"orders": outside} if outside else {})
+
+    assert f"| `orders` | Webhook | {cause} |" in render_drift(DriftReport("prod", [drifted]))
+
+
+def test_a_refresh_names_what_changed_or_vanished_outside_pulumi_for_our_resources_only():
+    steps = [
+        step("update", "orders"),
+        step("delete", "paid", SUBSCRIPTION),
+        step("same", "kept"),
+        step("update", "stack", "pulumi:pulumi:Stack"),
+    ]
+
+    assert outside_changes(steps) == {"orders": "changed", "paid": "deleted"}
+
+
+def test_drift_shows_live_and_declared_values_per_field():
+    change = Change("update", "orders", WEBHOOK, (PropertyChange("payload_url", "https://by.hand", "https://decl"),))
+
+    text = render_drift(DriftReport("prod", [Drifted(change, "changed")]))
+
+    assert '-     payload_url: "https://by.hand"   (live)' in text
+    assert '+     payload_url: "https://decl"   (declared)' in text
+    assert "| `orders` | Webhook | changed outside Pulumi | `payload_url` |" in text
+
+
+def test_an_object_no_stack_manages_is_drift_too():
+    report = DriftReport("prod", [], [LiveObject("webhook", "w-1", "https://x")])
+
+    assert not report.clean and "| webhook | `w-1` | https://x |" in render_drift(report)
+
+
+def test_no_drift_says_the_account_matches_the_declaration():
+    assert "matches what the stack declares" in render_drift(DriftReport("prod"))
