@@ -16,6 +16,7 @@ from datetime import datetime
 import pulumi
 
 from .client import MyPOSClient, MyPOSError, Subscription
+from .core.account import webhooks_with_subscriptions
 from .settings import NAMESPACE, PROVIDER_KEYS, Settings, load_settings
 
 
@@ -44,7 +45,6 @@ def get_webhooks() -> list[LiveWebhook]:
     """Every webhook of the account with its subscriptions, in creation order."""
     settings, client = _connect()
     try:
-        subscriptions = list(client.iter_subscriptions())
         return [
             LiveWebhook(
                 id=hook.id,
@@ -52,9 +52,9 @@ def get_webhooks() -> list[LiveWebhook]:
                 is_active=hook.is_active,
                 created_on=hook.created_on,
                 secret=pulumi.Output.secret(hook.secret),
-                subscriptions=tuple(s for s in subscriptions if s.webhook_id == hook.id),
+                subscriptions=subscriptions,
             )
-            for hook in client.iter_webhooks()
+            for hook, subscriptions in webhooks_with_subscriptions(client)
         ]
     except MyPOSError as error:
         raise pulumi.RunError(f"mypos get_webhooks(): {settings.explain(error)}") from None

@@ -31,6 +31,7 @@ from .client import (
     TransportOptions,
     is_loopback,
 )
+from .client.api import DEFAULT_CONCURRENCY
 from .spelling import closest
 
 NAMESPACE = "mypos"
@@ -108,14 +109,15 @@ class Settings:
     # setting name -> where its value was found: "mypos:clientId", "MYPOS_CLIENT_ID", "/path/.env" (or default)
     origins: Mapping[str, str] = field(default_factory=dict, compare=False)
 
-    def connect(self) -> MyPOSClient:
-        """A new client for these settings (its own session and token)."""
+    def connect(self, *, concurrency: int = DEFAULT_CONCURRENCY) -> MyPOSClient:
+        """A new client for these settings (its own session and token), for `concurrency` requests at once."""
         return MyPOSClient.connect(
             api_url=self.api_url,
             auth_url=self.auth_url,
             credentials=self.credentials,
             retry=self.retry,
             transport=self.transport,
+            concurrency=concurrency,
         )
 
     def advice(self, error: MyPOSError) -> str | None:

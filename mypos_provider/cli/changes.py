@@ -23,7 +23,7 @@ ENGINE_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 SECRET_PROPERTIES = frozenset({"secret", "client_secret", "clientSecret", "token"})
 ACTIONS = ("create", "update", "replace", "delete")
 # Each resource type of ours, by every token its state may record, with the name reports give it.
-KINDS = MappingProxyType({tokens.WEBHOOK_TYPE: "Webhook", tokens.SUBSCRIPTION_TYPE: "Subscription"})
+KINDS = MappingProxyType({token: kind.capitalize() for token, kind in tokens.KINDS.items()})
 
 
 @dataclass(frozen=True)

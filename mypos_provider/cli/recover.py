@@ -24,11 +24,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from .. import tokens
 from ..client import Event, MyPOSClient, Subscription, Webhook
 from ..core import reconcile, subscriptions, webhooks
 from ..core.values import NOT_BEFORE, SECRET_GENERATED
 from .errors import CliError
-from .stack import Stack, StackResource, pending_creates, plain, resources, secret
+from .stack import Stack, StackResource, pending_creates, resources, secret, stack_resource
 
 
 @dataclass(frozen=True)
@@ -227,11 +228,14 @@ def record(
 def _outputs(
     raw: Mapping[str, Any], obj: Webhook | Subscription, event_by_name: Callable[[str], Event | None]
 ) -> dict[str, Any]:
-    inputs = {key: plain(value) for key, value in (raw.get("inputs") or {}).items()}
+    """The outputs the resource's create would have recorded, under its type's names (dynamic or native)."""
+    resource = stack_resource(raw)
     if isinstance(obj, Webhook):
-        outputs = webhooks.outputs(obj, inputs)
+        outputs = webhooks.outputs(obj, resource.inputs)
         outputs["secret"] = secret(outputs["secret"])
     else:
         event = event_by_name(obj.event_name) or Event(id="", name=obj.event_name)
-        outputs = subscriptions.outputs(obj, inputs, event)
-    return {**outputs, "__provider": inputs.get("__provider")}
+        outputs = subscriptions.outputs(obj, resource.inputs, event)
+    if resource.type in tokens.NATIVE_TYPES and resource.kind is not None:
+        return tokens.native_names(resource.kind, outputs)
+    return {**outputs, "__provider": resource.inputs.get("__provider")}

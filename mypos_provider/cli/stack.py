@@ -30,7 +30,7 @@ class StackResource:
 
     @property
     def kind(self) -> str | None:
-        return {tokens.WEBHOOK_TYPE: "webhook", tokens.SUBSCRIPTION_TYPE: "subscription"}.get(self.type)
+        return tokens.KINDS.get(self.type)
 
 
 class Stack(Protocol):
@@ -83,26 +83,34 @@ class PulumiStack:
 
 
 def resources(deployment: Mapping[str, Any]) -> list[StackResource]:
-    return [_resource(raw) for raw in deployment.get("resources") or []]
+    return [stack_resource(raw) for raw in deployment.get("resources") or []]
 
 
 def pending_creates(deployment: Mapping[str, Any]) -> list[StackResource]:
     """The creates a killed run started but never recorded, of our two types."""
     found = [
-        _resource(op.get("resource") or {})
+        stack_resource(op.get("resource") or {})
         for op in deployment.get("pending_operations") or []
         if op.get("type") == "creating"
     ]
     return [r for r in found if r.kind is not None]
 
 
-def _resource(raw: Mapping[str, Any]) -> StackResource:
+def stack_resource(raw: Mapping[str, Any]) -> StackResource:
+    """A resource of the state; a native one's properties under the core's names, like a dynamic one's."""
+    type_token = str(raw.get("type", ""))
+    kind = tokens.KINDS.get(type_token)
+
+    def properties(part: str) -> dict[str, Any]:
+        found = {key: plain(value) for key, value in (raw.get(part) or {}).items()}
+        return tokens.core_names(kind, found) if kind and type_token in tokens.NATIVE_TYPES else found
+
     return StackResource(
         name=str(raw.get("urn", "")).rsplit("::", 1)[-1],
-        type=str(raw.get("type", "")),
+        type=type_token,
         id=raw.get("id") or None,
-        inputs={key: plain(value) for key, value in (raw.get("inputs") or {}).items()},
-        outputs={key: plain(value) for key, value in (raw.get("outputs") or {}).items()},
+        inputs=properties("inputs"),
+        outputs=properties("outputs"),
     )
 
 

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 PAGE_SIZE = 100  # the largest page myPOS's sibling APIs allow; fewer requests for big accounts
+DEFAULT_CONCURRENCY = 8  # the dynamic provider's host runs a few operations at once
 LookUp = Callable[[], T | None]
 
 
@@ -67,9 +68,12 @@ class MyPOSClient:
         credentials: Credentials,
         retry: RetryPolicy = RetryPolicy(),
         transport: TransportOptions = TransportOptions(),
+        concurrency: int = DEFAULT_CONCURRENCY,
     ) -> MyPOSClient:
-        """A client with its own session, token source and redactor: nothing is shared with other clients."""
-        session = build_session(transport)
+        """A client with its own session, token source and redactor: nothing is shared with other clients.
+
+        `concurrency`: how many requests its callers send at once (the connections it keeps open)."""
+        session = build_session(transport, pool_size=concurrency)
         redactor = SecretRedactor()
         tokens = TokenSource(
             auth_url,

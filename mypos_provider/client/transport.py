@@ -45,7 +45,7 @@ class TransportOptions:
 
 
 def build_session(options: TransportOptions = TransportOptions(), *, pool_size: int = 8) -> requests.Session:
-    """One pooled session; the pool covers the provider host's 4 concurrent calls with room to spare."""
+    """One pooled session, keeping up to `pool_size` connections: as many as requests are sent at once."""
     session = requests.Session()
     session.trust_env = False
     session.verify = options.ca_bundle or True

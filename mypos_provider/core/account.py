@@ -101,3 +101,9 @@ class AccountView:
             subscriptions = {s.id: s for s in self.client.iter_subscriptions()}
             self._webhooks, self._subscriptions = webhooks, subscriptions
             self._loaded_at = self._monotonic()
+
+
+def webhooks_with_subscriptions(client: MyPOSClient) -> list[tuple[Webhook, tuple[Subscription, ...]]]:
+    """Every webhook of the account with its subscriptions, in creation order: what the lookups return."""
+    subscriptions = list(client.iter_subscriptions())
+    return [(hook, tuple(s for s in subscriptions if s.webhook_id == hook.id)) for hook in client.iter_webhooks()]

@@ -108,7 +108,11 @@ class WebhookRules:
             )
             return None
         inputs = {name: getattr(webhook, name) for name in MUTABLE}
-        if recorded.get(SECRET_GENERATED) and recorded.get("secret"):
+        if not recorded.get("payload_url"):
+            # Read for an import (or a lookup): the webhook keeps its own secret, as an adoption does, so the
+            # inputs declare none, and no code generated from them shows it.
+            del inputs["secret"]
+        elif recorded.get(SECRET_GENERATED) and recorded.get("secret"):
             # A secret generated here is declared by the stack (its output is what the receiver was given): one
             # changed by hand is drift, so the inputs keep the recorded one and the next update restores it.
             inputs["secret"] = recorded["secret"]

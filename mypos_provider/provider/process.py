@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..client import ConfigError, Culprit, MyPOSError
+from ..client.api import DEFAULT_CONCURRENCY
 from ..core.context import DeploymentContext
 from ..core.values import ObjectGone, Reporter, RuleError
 from ..settings import KNOWN_KEYS, NAMESPACE, Diagnostics, Settings, load_diagnostics, load_settings
@@ -44,8 +45,14 @@ class Skipped(ProviderFailure):
 
 class ProviderProcess:
     def __init__(
-        self, stack_config: Mapping[str, Any], *, reporter: Reporter, environ: Mapping[str, str] | None = None
+        self,
+        stack_config: Mapping[str, Any],
+        *,
+        reporter: Reporter,
+        environ: Mapping[str, str] | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
     ) -> None:
+        """`concurrency`: how many operations the shell runs at once (the client keeps that many connections)."""
         self._lock = threading.Lock()
         self._checked = False
         self._blocked: ProcessStopped | None = None
@@ -58,7 +65,9 @@ class ProviderProcess:
             self.settings = load_settings(stack_config, environ)
         except ConfigError as error:
             self._config_error = error
-        self.context = DeploymentContext(self.settings.connect(), reporter) if self.settings else None
+        self.context = (
+            DeploymentContext(self.settings.connect(concurrency=concurrency), reporter) if self.settings else None
+        )
 
     # ---- the gate before every operation ------------------------------------------------------------
 

@@ -418,3 +418,13 @@ def test_delete_of_a_webhook_another_resource_holds_releases_it_with_a_warning(
     assert [w["id"] for w in control.live_webhooks(account.client_id)] == [live["id"]]
     [warning] = context.reporter.warnings
     assert f"webhook {live['id']} ({URL}) is held by another resource of this deployment" in warning
+
+
+def test_a_read_for_an_import_declares_no_secret_so_the_webhook_keeps_its_own(webhooks, outofband):
+    live = outofband.create_webhook(URL, "live-secret-0001")
+
+    read = webhooks.read(live["id"], {})
+
+    assert read is not None and read.inputs is not None
+    assert "secret" not in read.inputs and read.outputs["secret"] == "live-secret-0001"
+    assert webhooks.check(read.inputs, declared()).inputs["secret"] is None
