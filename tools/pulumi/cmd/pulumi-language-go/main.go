@@ -20,7 +20,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	gogen "github.com/pulumi/pulumi/pkg/v3/codegen/go"
@@ -60,22 +59,15 @@ func (h *goHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc
 	return host.RunProgram(cmd, "the Go program"), nil
 }
 
-// sdkEnvironment is how the Go SDK's pulumi.Run learns where the engine is and what to deploy.
+// sdkEnvironment is how the Go SDK's pulumi.Run learns where the engine is and what to deploy: PULUMI_MONITOR,
+// PULUMI_DRY_RUN and so on. The working directory it gets as the process's own.
 func (h *goHost) sdkEnvironment(req *pulumirpc.RunRequest) []string {
 	var env []string
-	add := func(name, value string) {
-		if value != "" {
-			env = append(env, name+"="+value)
+	for _, s := range host.RunSettings(req, h.EngineAddress) {
+		if s.Name != "pwd" {
+			env = append(env, "PULUMI_"+strings.ToUpper(strings.ReplaceAll(s.Name, "-", "_"))+"="+s.Value)
 		}
 	}
-	add("PULUMI_MONITOR", req.GetMonitorAddress())
-	add("PULUMI_ENGINE", h.EngineAddress)
-	add("PULUMI_PROJECT", req.GetProject())
-	add("PULUMI_STACK", req.GetStack())
-	add("PULUMI_ORGANIZATION", req.GetOrganization())
-	add("PULUMI_ROOT_DIRECTORY", req.GetInfo().GetRootDirectory())
-	add("PULUMI_PARALLEL", strconv.Itoa(int(req.GetParallel())))
-	add("PULUMI_DRY_RUN", strconv.FormatBool(req.GetDryRun()))
 	return env
 }
 

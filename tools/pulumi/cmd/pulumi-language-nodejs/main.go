@@ -25,7 +25,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 
 	"github.com/google/shlex"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/nodejs"
@@ -68,7 +67,7 @@ func (h *nodeHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumir
 	}
 
 	args := append(options.nodeArgs, runnerPath)
-	cmd := exec.CommandContext(ctx, node, append(args, h.runnerArguments(req)...)...)
+	cmd := exec.CommandContext(ctx, node, append(args, host.RunnerArguments(req, h.EngineAddress, asIs)...)...)
 	cmd.Dir = req.GetPwd()
 	cmd.Env = append(append(os.Environ(), env...), options.environment()...)
 	// Node.js may switch the descriptors it is handed to non-blocking mode, which breaks this process's
@@ -76,34 +75,6 @@ func (h *nodeHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumir
 	cmd.Stdout = struct{ io.Writer }{os.Stdout}
 	cmd.Stderr = struct{ io.Writer }{os.Stderr}
 	return host.RunProgram(cmd, "node"), nil
-}
-
-// runnerArguments builds the command line that @pulumi/pulumi/cmd/run parses.
-func (h *nodeHost) runnerArguments(req *pulumirpc.RunRequest) []string {
-	var args []string
-	add := func(name, value string) {
-		if value != "" {
-			args = append(args, "--"+name, value)
-		}
-	}
-	add("monitor", req.GetMonitorAddress())
-	add("engine", h.EngineAddress)
-	add("project", req.GetProject())
-	add("stack", req.GetStack())
-	add("pwd", req.GetPwd())
-	add("parallel", strconv.Itoa(int(req.GetParallel())))
-	add("organization", req.GetOrganization())
-	add("root-directory", req.GetInfo().GetRootDirectory())
-	if req.GetDryRun() {
-		args = append(args, "--dry-run")
-	}
-
-	program := req.GetInfo().GetEntryPoint()
-	if program == "" {
-		program = "."
-	}
-	args = append(args, program)
-	return append(args, req.GetArgs()...)
 }
 
 // locateRunner finds the Node.js SDK's runner as Node's module resolution would from the program's
@@ -122,6 +93,9 @@ func locateRunner(programDir string) (string, error) {
 		"@pulumi/pulumi there (the project's tests link .tools/node/node_modules, see scripts/install-node-sdk)",
 		runner, programDir)
 }
+
+// asIs: the runner's flags are the settings' own names.
+func asIs(name string) string { return name }
 
 type nodeOptions struct {
 	typescript bool

@@ -20,7 +20,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
+	"strings"
 
 	"github.com/pulumi/pulumi/pkg/v3/codegen/python"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
@@ -84,7 +84,7 @@ func (h *pythonHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulum
 		return &pulumirpc.RunResponse{Error: err.Error()}, nil
 	}
 
-	cmd, err := tc.Command(ctx, append([]string{"-u", h.execScript}, h.execArguments(req)...)...)
+	cmd, err := tc.Command(ctx, append([]string{"-u", h.execScript}, host.RunnerArguments(req, h.EngineAddress, underscored)...)...)
 	if err != nil {
 		return &pulumirpc.RunResponse{Error: err.Error()}, nil
 	}
@@ -97,32 +97,6 @@ func (h *pythonHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulum
 	cmd.Stderr = os.Stderr
 
 	return host.RunProgram(cmd, "the Python executor"), nil
-}
-
-// execArguments builds the command line that pulumi-language-python-exec parses.
-func (h *pythonHost) execArguments(req *pulumirpc.RunRequest) []string {
-	var args []string
-	add := func(name, value string) {
-		if value != "" {
-			args = append(args, "--"+name, value)
-		}
-	}
-	add("monitor", req.GetMonitorAddress())
-	add("engine", h.EngineAddress)
-	add("project", req.GetProject())
-	add("stack", req.GetStack())
-	add("pwd", req.GetPwd())
-	add("dry_run", strconv.FormatBool(req.GetDryRun()))
-	add("parallel", strconv.Itoa(int(req.GetParallel())))
-	add("organization", req.GetOrganization())
-	add("root_directory", req.GetInfo().GetRootDirectory())
-
-	program := req.GetInfo().GetEntryPoint()
-	if program == "" {
-		program = "."
-	}
-	args = append(args, program)
-	return append(args, req.GetArgs()...)
 }
 
 func (h *pythonHost) InstallDependencies(
@@ -214,3 +188,6 @@ func (h *pythonHost) GenerateProgram(
 ) (*pulumirpc.GenerateProgramResponse, error) {
 	return host.GenerateProgram(req, python.GenerateProgram)
 }
+
+// underscored spells a setting as pulumi-language-python-exec's flags do (dry_run).
+func underscored(name string) string { return strings.ReplaceAll(name, "-", "_") }

@@ -25,12 +25,11 @@ type PackageGenerator func(pkg *schema.Package, loader schema.ReferenceLoader) (
 func GeneratePackage(
 	req *pulumirpc.GeneratePackageRequest, generate PackageGenerator,
 ) (*pulumirpc.GeneratePackageResponse, error) {
-	client, err := schema.NewLoaderClient(req.GetLoaderTarget())
+	loader, closeLoader, err := engineLoader(req.GetLoaderTarget())
 	if err != nil {
 		return nil, err
 	}
-	defer client.Close()
-	loader := schema.NewCachedLoader(client)
+	defer closeLoader()
 
 	var spec schema.PackageSpec
 	if err := json.Unmarshal([]byte(req.GetSchema()), &spec); err != nil {
@@ -49,6 +48,16 @@ func GeneratePackage(
 		return nil, err
 	}
 	return response, writeFiles(req.GetDirectory(), files)
+}
+
+// engineLoader is the engine's schema loader at target (the request's LoaderTarget), caching what it
+// loaded, as upstream's hosts use it.
+func engineLoader(target string) (loader schema.ReferenceLoader, closeLoader func(), err error) {
+	client, err := schema.NewLoaderClient(target)
+	if err != nil {
+		return nil, nil, err
+	}
+	return schema.NewCachedLoader(client), func() { _ = client.Close() }, nil
 }
 
 func writeFiles(directory string, files map[string][]byte) error {
@@ -73,11 +82,11 @@ type ProgramGenerator func(program *pcl.Program) (map[string][]byte, hcl.Diagnos
 func GenerateProgram(
 	req *pulumirpc.GenerateProgramRequest, generate ProgramGenerator,
 ) (*pulumirpc.GenerateProgramResponse, error) {
-	client, err := schema.NewLoaderClient(req.GetLoaderTarget())
+	loader, closeLoader, err := engineLoader(req.GetLoaderTarget())
 	if err != nil {
 		return nil, err
 	}
-	defer client.Close()
+	defer closeLoader()
 
 	parser := syntax.NewParser()
 	for name, source := range req.GetSource() {
@@ -92,7 +101,7 @@ func GenerateProgram(
 	if !req.GetStrict() {
 		options = append(options, pcl.NonStrictBindOptions()...)
 	}
-	program, diags, err := pcl.BindProgram(parser.Files, schema.NewCachedLoader(client), options...)
+	program, diags, err := pcl.BindProgram(parser.Files, loader, options...)
 	if err != nil {
 		return nil, err
 	}

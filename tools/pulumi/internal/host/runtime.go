@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"strconv"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
@@ -129,3 +130,44 @@ func (w StreamWriter) Write(p []byte) (int, error) {
 }
 
 var _ io.Writer = StreamWriter(nil)
+
+// Setting is one thing the engine tells a program about its run.
+type Setting struct{ Name, Value string }
+
+// RunSettings is what every Pulumi SDK's runner is told about a run, under the names of the Node.js runner's
+// flags (other runners spell them their own way); empty ones are left out.
+func RunSettings(req *pulumirpc.RunRequest, engineAddress string) []Setting {
+	all := []Setting{
+		{"monitor", req.GetMonitorAddress()},
+		{"engine", engineAddress},
+		{"project", req.GetProject()},
+		{"stack", req.GetStack()},
+		{"pwd", req.GetPwd()},
+		{"dry-run", strconv.FormatBool(req.GetDryRun())},
+		{"parallel", strconv.Itoa(int(req.GetParallel()))},
+		{"organization", req.GetOrganization()},
+		{"root-directory", req.GetInfo().GetRootDirectory()},
+	}
+	var given []Setting
+	for _, s := range all {
+		if s.Value != "" {
+			given = append(given, s)
+		}
+	}
+	return given
+}
+
+// RunnerArguments is the command line of the Python and Node.js SDKs' runners: `--NAME VALUE` for each
+// setting, its name spelt by spell, then the program's entry point and arguments.
+func RunnerArguments(req *pulumirpc.RunRequest, engineAddress string, spell func(string) string) []string {
+	var args []string
+	for _, s := range RunSettings(req, engineAddress) {
+		args = append(args, "--"+spell(s.Name), s.Value)
+	}
+	program := req.GetInfo().GetEntryPoint()
+	if program == "" {
+		program = "."
+	}
+	args = append(args, program)
+	return append(args, req.GetArgs()...)
+}
