@@ -173,26 +173,14 @@ def new_deployment(
     require_engine()
     work_dir = project_dir or copy_project(tmp_path / "project", program=program)
     backend = tmp_path / "backend"
-    backend.mkdir(exist_ok=True)
     provider_log = tmp_path / "provider.log"
     env = {
-        "PULUMI_BACKEND_URL": backend_url(backend),
-        "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
-        "PULUMI_SKIP_UPDATE_CHECK": "true",
-        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-        "PATH": f"{TOOLS / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
         "MYPOS_LOG_FILE": str(provider_log),
         # No ambient credentials or .env of the developer's machine may leak into a test.
         "MYPOS_DOTENV": str(tmp_path / "no.env"),
         **(extra_env or {}),
     }
-    options = auto.LocalWorkspaceOptions(
-        work_dir=str(work_dir),
-        pulumi_home=str(tmp_path / "pulumi-home"),
-        env_vars=env,
-        secrets_provider="passphrase",
-        pulumi_command=auto.PulumiCommand(root=str(TOOLS)),
-    )
+    options = workspace_options(tmp_path, work_dir, backend, env)
     stack = auto.create_stack(stack_name, work_dir=str(work_dir), opts=options)
     deployment = Deployment(stack, work_dir, backend, provider_log)
     config = {
@@ -205,6 +193,32 @@ def new_deployment(
     if webhooks is not None:
         deployment.set_webhooks(webhooks)
     return deployment
+
+
+def engine_env(backend: Path) -> dict[str, str]:
+    """What the tests give the CLI besides PULUMI_HOME: a file backend in `backend` (created), passphrase
+    secrets, the pinned CLI and hosts first on PATH, and neither update checks nor plugin downloads."""
+    backend.mkdir(exist_ok=True)
+    return {
+        "PULUMI_BACKEND_URL": backend_url(backend),
+        "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        "PATH": f"{TOOLS / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+
+
+def workspace_options(
+    tmp_path: Path, work_dir: Path, backend: Path, extra_env: Mapping[str, str] | None = None
+) -> auto.LocalWorkspaceOptions:
+    """A workspace on the pinned CLI (engine_env) with a PULUMI_HOME of its own in `tmp_path`."""
+    return auto.LocalWorkspaceOptions(
+        work_dir=str(work_dir),
+        pulumi_home=str(tmp_path / "pulumi-home"),
+        env_vars={**engine_env(backend), **(extra_env or {})},
+        secrets_provider="passphrase",
+        pulumi_command=auto.PulumiCommand(root=str(TOOLS)),
+    )
 
 
 def kill_processes_in(directory: os.PathLike[str]) -> None:

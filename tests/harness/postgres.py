@@ -7,7 +7,6 @@ it, the last one done stops it (a counter in a file, guarded by an flock).
 from __future__ import annotations
 
 import base64
-import fcntl
 import gzip
 import json
 import os
@@ -19,6 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+from harness.workers import locked
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "postgres"
@@ -102,16 +103,6 @@ class PostgresServer:
 
     def lock_keys(self, database: str) -> list[str]:
         return [row.key for row in self.rows(database) if ".pulumi/locks/" in row.key]
-
-
-@contextmanager
-def locked(path: Path) -> Iterator[None]:
-    with path.open("a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @contextmanager

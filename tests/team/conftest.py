@@ -6,7 +6,6 @@ and production stand-ins), each with its own credentials and its own passphrase.
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from harness.accounts import Account, random_credentials
 from harness.emulator import EmulatorControl
 from harness.postgres import PostgresServer, shared_server
 from harness.team import StackSecrets, TeamMember
+from harness.workers import coordination_dir
 from mypos_provider.emulator import Emulator
 
 STACKS = ("sandbox", "production")
@@ -27,9 +27,7 @@ STACKS = ("sandbox", "production")
 @pytest.fixture(scope="session")
 def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
     """One server for the session; under pytest-xdist, for all workers of the session."""
-    base = tmp_path_factory.getbasetemp()
-    coordination = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    with shared_server(coordination) as server:
+    with shared_server(coordination_dir(tmp_path_factory)) as server:
         yield server
 
 

@@ -8,117 +8,37 @@
 // sdk/v3 at the pinned release: the toolchain package resolves the virtualenv from Pulumi.yaml exactly as
 // upstream does, and the program itself is started by upstream's own `pulumi-language-python-exec` script.
 //
-// Not implemented (answered Unimplemented, which the engine tolerates): code generation, packing, linking,
-// templates, policy-pack plugins and type checkers.
+// It also generates Python SDKs (`pulumi package gen-sdk --language python`) and Python programs (the code
+// `pulumi import` prints) with pkg/v3/codegen/python, as upstream's host does. Not implemented (answered
+// Unimplemented, which the engine tolerates): packing, linking, templates, policy-pack plugins and type
+// checkers. Shared with the Node.js and Go hosts: tools/pulumi/internal/host.
 package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
-	"os/signal"
 	"path/filepath"
-	"strconv"
-	"syscall"
-	"time"
+	"strings"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/util/logging"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
+	"github.com/pulumi/pulumi/pkg/v3/codegen/python"
+	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"github.com/pulumi/pulumi/sdk/v3/python/toolchain"
-	"google.golang.org/grpc"
-	"google.golang.org/protobuf/types/known/emptypb"
-	"google.golang.org/protobuf/types/known/structpb"
+
+	"mypos-pulumi/tools/pulumi/internal/host"
 )
 
-// exitCodeUserActionableError is what the exec script returns after it has already shown the user an error;
-// the engine must then bail out without printing a second, less useful message.
-const exitCodeUserActionableError = 32
-
 func main() {
-	// The engine passes logging and tracing flags to every plugin. Some are already registered by
-	// dependencies (glog registers -v and -logtostderr), so define only the missing ones.
-	defineFlagIfMissing("logtostderr", "false", "log to stderr")
-	defineFlagIfMissing("v", "0", "log verbosity")
-	defineFlagIfMissing("logflow", "false", "flow log settings to child processes")
-	defineFlagIfMissing("tracing", "", "tracing endpoint (accepted, unused)")
 	executor := flag.String("use-executor", "", "path of pulumi-language-python-exec (default: next to this binary)")
-	flag.Parse()
-	verbose, _ := strconv.Atoi(flagValue("v"))
-	logging.InitLogging(flagValue("logtostderr") == "true", verbose, flagValue("logflow") == "true")
-
-	execScript, err := locateExecScript(*executor)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-
-	host := &pythonHost{execScript: execScript}
-	if args := flag.Args(); len(args) > 0 {
-		host.engineAddress = args[0]
-		// Exit when the engine is gone (e.g. the CLI was killed), as upstream's plugins do, instead of
-		// lingering as an orphan.
-		ctx, engineGone := context.WithCancel(context.Background())
-		if err := rpcutil.Healthcheck(ctx, host.engineAddress, 30*time.Second, engineGone); err == nil {
-			go func() {
-				<-ctx.Done()
-				os.Exit(0)
-			}()
+	host.Serve(func(engineAddress string) (pulumirpc.LanguageRuntimeServer, error) {
+		execScript, err := locateExecScript(*executor)
+		if err != nil {
+			return nil, err
 		}
-	}
-
-	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
-		Init: func(srv *grpc.Server) error {
-			pulumirpc.RegisterLanguageRuntimeServer(srv, host)
-			return nil
-		},
+		return &pythonHost{Base: host.Base{EngineAddress: engineAddress}, execScript: execScript}, nil
 	})
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "could not start the language host: %v\n", err)
-		os.Exit(1)
-	}
-	// The engine stops plugins with SIGINT and waits a few seconds before killing them. A host started
-	// with SIGINT ignored (e.g. from a background job or nohup) would make every run wait that long, so
-	// handle the signal explicitly: Notify un-ignores it.
-	stop := make(chan os.Signal, 1)
-	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		<-stop
-		os.Exit(0)
-	}()
-
-	// The engine reads the port from our first line of output.
-	fmt.Printf("%d\n", handle.Port)
-	if err := <-handle.Done; err != nil {
-		fmt.Fprintf(os.Stderr, "language host stopped: %v\n", err)
-		os.Exit(1)
-	}
-}
-
-// textFlag is a flag.Value that accepts any text, so boolean-looking flags defined here parse like glog's.
-type textFlag struct{ value string }
-
-func (f *textFlag) String() string     { return f.value }
-func (f *textFlag) Set(v string) error { f.value = v; return nil }
-func (f *textFlag) IsBoolFlag() bool   { return f.value == "false" || f.value == "true" }
-
-func defineFlagIfMissing(name, defaultValue, usage string) {
-	if flag.Lookup(name) == nil {
-		flag.Var(&textFlag{value: defaultValue}, name, usage)
-	}
-}
-
-func flagValue(name string) string {
-	if f := flag.Lookup(name); f != nil {
-		return f.Value.String()
-	}
-	return ""
 }
 
 // locateExecScript finds pulumi-language-python-exec beside this binary, as upstream's host does.
@@ -141,21 +61,9 @@ func locateExecScript(given string) (string, error) {
 }
 
 type pythonHost struct {
-	pulumirpc.UnimplementedLanguageRuntimeServer
+	host.Base
 
-	execScript    string
-	engineAddress string
-}
-
-func (h *pythonHost) Handshake(
-	_ context.Context, req *pulumirpc.LanguageHandshakeRequest,
-) (*pulumirpc.LanguageHandshakeResponse, error) {
-	h.engineAddress = req.GetEngineAddress()
-	return &pulumirpc.LanguageHandshakeResponse{}, nil
-}
-
-func (h *pythonHost) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
-	return &pulumirpc.PluginInfo{Version: version.Version}, nil
+	execScript string
 }
 
 // GetRequiredPackages reports no packages: the only plugin a program of ours needs is the bundled
@@ -167,19 +75,6 @@ func (h *pythonHost) GetRequiredPackages(
 	return &pulumirpc.GetRequiredPackagesResponse{}, nil
 }
 
-//nolint:staticcheck // still called by engines that predate GetRequiredPackages.
-func (h *pythonHost) GetRequiredPlugins(
-	context.Context, *pulumirpc.GetRequiredPluginsRequest,
-) (*pulumirpc.GetRequiredPluginsResponse, error) {
-	return &pulumirpc.GetRequiredPluginsResponse{}, nil
-}
-
-func (h *pythonHost) RuntimeOptionsPrompts(
-	context.Context, *pulumirpc.RuntimeOptionsRequest,
-) (*pulumirpc.RuntimeOptionsResponse, error) {
-	return &pulumirpc.RuntimeOptionsResponse{}, nil
-}
-
 func (h *pythonHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.RunResponse, error) {
 	tc, err := resolveToolchain(req.GetInfo())
 	if err != nil {
@@ -189,11 +84,11 @@ func (h *pythonHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulum
 		return &pulumirpc.RunResponse{Error: err.Error()}, nil
 	}
 
-	cmd, err := tc.Command(ctx, append([]string{"-u", h.execScript}, h.execArguments(req)...)...)
+	cmd, err := tc.Command(ctx, append([]string{"-u", h.execScript}, host.RunnerArguments(req, h.EngineAddress, underscored)...)...)
 	if err != nil {
 		return &pulumirpc.RunResponse{Error: err.Error()}, nil
 	}
-	env, err := configEnvironment(req)
+	env, err := host.ConfigEnvironment(req)
 	if err != nil {
 		return nil, err
 	}
@@ -201,65 +96,7 @@ func (h *pythonHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulum
 	cmd.Stdout = os.Stdout
 	cmd.Stderr = os.Stderr
 
-	if err := cmd.Run(); err != nil {
-		var exitErr *exec.ExitError
-		if errors.As(err, &exitErr) {
-			if exitErr.ExitCode() == exitCodeUserActionableError {
-				return &pulumirpc.RunResponse{Bail: true}, nil
-			}
-			return &pulumirpc.RunResponse{
-				Error: fmt.Sprintf("Program exited with non-zero exit code: %d", exitErr.ExitCode()),
-			}, nil
-		}
-		return &pulumirpc.RunResponse{Error: fmt.Sprintf("could not run the Python executor: %v", err)}, nil
-	}
-	return &pulumirpc.RunResponse{}, nil
-}
-
-// execArguments builds the command line that pulumi-language-python-exec parses.
-func (h *pythonHost) execArguments(req *pulumirpc.RunRequest) []string {
-	var args []string
-	add := func(name, value string) {
-		if value != "" {
-			args = append(args, "--"+name, value)
-		}
-	}
-	add("monitor", req.GetMonitorAddress())
-	add("engine", h.engineAddress)
-	add("project", req.GetProject())
-	add("stack", req.GetStack())
-	add("pwd", req.GetPwd())
-	add("dry_run", strconv.FormatBool(req.GetDryRun()))
-	add("parallel", strconv.Itoa(int(req.GetParallel())))
-	add("organization", req.GetOrganization())
-	add("root_directory", req.GetInfo().GetRootDirectory())
-
-	program := req.GetInfo().GetEntryPoint()
-	if program == "" {
-		program = "."
-	}
-	args = append(args, program)
-	return append(args, req.GetArgs()...)
-}
-
-// configEnvironment passes stack config to the program the way the Python SDK reads it.
-func configEnvironment(req *pulumirpc.RunRequest) ([]string, error) {
-	var env []string
-	if cfg := req.GetConfig(); cfg != nil {
-		encoded, err := json.Marshal(cfg)
-		if err != nil {
-			return nil, fmt.Errorf("serialising config: %w", err)
-		}
-		env = append(env, "PULUMI_CONFIG="+string(encoded))
-	}
-	if keys := req.GetConfigSecretKeys(); keys != nil {
-		encoded, err := json.Marshal(keys)
-		if err != nil {
-			return nil, fmt.Errorf("serialising secret config keys: %w", err)
-		}
-		env = append(env, "PULUMI_CONFIG_SECRET_KEYS="+string(encoded))
-	}
-	return env, nil
+	return host.RunProgram(cmd, "the Python executor"), nil
 }
 
 func (h *pythonHost) InstallDependencies(
@@ -269,10 +106,10 @@ func (h *pythonHost) InstallDependencies(
 	if err != nil {
 		return err
 	}
-	stdout := streamWriter(func(b []byte) error {
+	stdout := host.StreamWriter(func(b []byte) error {
 		return stream.Send(&pulumirpc.InstallDependenciesResponse{Stdout: b})
 	})
-	stderr := streamWriter(func(b []byte) error {
+	stderr := host.StreamWriter(func(b []byte) error {
 		return stream.Send(&pulumirpc.InstallDependenciesResponse{Stderr: b})
 	})
 	return tc.InstallDependencies(stream.Context(), req.GetInfo().GetProgramDirectory(),
@@ -315,7 +152,7 @@ func resolveToolchain(info *pulumirpc.ProgramInfo) (toolchain.Toolchain, error) 
 		Root:       info.GetRootDirectory(),
 		ProgramDir: info.GetProgramDirectory(),
 	}
-	options := optionMap(info.GetOptions())
+	options := host.Options(info)
 	if venv, ok := options["virtualenv"].(string); ok {
 		opts.Virtualenv = venv
 	}
@@ -338,22 +175,19 @@ func resolveToolchain(info *pulumirpc.ProgramInfo) (toolchain.Toolchain, error) 
 	return toolchain.ResolveToolchain(opts)
 }
 
-func optionMap(options *structpb.Struct) map[string]any {
-	if options == nil {
-		return map[string]any{}
-	}
-	return options.AsMap()
+func (h *pythonHost) GeneratePackage(
+	_ context.Context, req *pulumirpc.GeneratePackageRequest,
+) (*pulumirpc.GeneratePackageResponse, error) {
+	return host.GeneratePackage(req, func(pkg *schema.Package, loader schema.ReferenceLoader) (map[string][]byte, error) {
+		return python.GeneratePackage("pulumi-language-python", pkg, req.GetExtraFiles(), loader)
+	})
 }
 
-// streamWriter adapts a gRPC stream's Send to an io.Writer.
-type streamWriter func([]byte) error
-
-func (w streamWriter) Write(p []byte) (int, error) {
-	chunk := append([]byte(nil), p...)
-	if err := w(chunk); err != nil {
-		return 0, err
-	}
-	return len(p), nil
+func (h *pythonHost) GenerateProgram(
+	_ context.Context, req *pulumirpc.GenerateProgramRequest,
+) (*pulumirpc.GenerateProgramResponse, error) {
+	return host.GenerateProgram(req, python.GenerateProgram)
 }
 
-var _ io.Writer = streamWriter(nil)
+// underscored spells a setting as pulumi-language-python-exec's flags do (dry_run).
+func underscored(name string) string { return strings.ReplaceAll(name, "-", "_") }
