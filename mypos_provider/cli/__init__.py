@@ -1,6 +1,6 @@
 """`python -m mypos_provider`: look at a myPOS account, exercise a deployed stack, recover a killed one.
 
-    python -m mypos_provider list [--stack NAME] [--format python|yaml|json] [--show-secrets]
+    python -m mypos_provider list [--stack NAME] [--format python|yaml|import|json] [--show-secrets]
     python -m mypos_provider emit EVENT [--stack NAME] [--wait SECONDS]
     python -m mypos_provider recover --stack NAME [--dry-run] [--record NAME=ID ...] [--delete-orphan ID ...]
     python -m mypos_provider preview-report|deploy|drift --stack NAME   (for CI: docs/team.md)
@@ -59,15 +59,16 @@ def _parser() -> argparse.ArgumentParser:
 
     listed = commands.add_parser(
         "list",
-        help="print the account's webhooks and subscriptions, which stack resource manages each, and code to "
-        "adopt the others (`pulumi import` does not work for these resources; adopt_id does)",
+        help="print the account's webhooks and subscriptions, which stack resource manages each, and how to "
+        "take over the others: declarations with adopt_id, and `pulumi import` commands for the native provider",
     )
     listed.add_argument("--stack", help="read credentials from this stack and mark what it manages")
     listed.add_argument(
         "--format",
-        choices=("python", "yaml", "json"),
+        choices=("python", "yaml", "import", "json"),
         default="python",
-        help="python (default): declarations with adopt_id; yaml: mypos:webhooks stack config; json: raw data",
+        help="python (default): declarations with adopt_id; yaml: mypos:webhooks "
+        "stack config; import: only the `pulumi import` commands (native resources); json: raw data",
     )
     listed.add_argument("--show-secrets", action="store_true", help="print webhook secrets in clear (masked otherwise)")
     listed.set_defaults(run=run_list)
@@ -132,6 +133,8 @@ def run_list(args: argparse.Namespace, out: TextIO) -> int:
         print(json.dumps(listing.as_json(account, show_secrets=args.show_secrets), indent=2), file=out)
     elif args.format == "yaml":  # stack config to paste: nothing but YAML
         print(listing.render_yaml(account, show_secrets=args.show_secrets), file=out)
+    elif args.format == "import":  # commands to paste: nothing but shell
+        print(listing.render_imports(account), file=out)
     else:
         settings: Settings = args.settings
         where = f"{settings.credentials.client_id} at {settings.api_url}"
@@ -139,6 +142,13 @@ def run_list(args: argparse.Namespace, out: TextIO) -> int:
         if code := listing.render_python(account, show_secrets=args.show_secrets):
             print(file=out)
             print(code, file=out)
+        if account.unmanaged():
+            where = f" --stack {args.stack}" if args.stack else ""
+            print(
+                f"\n# native resources (mypos:index:*): `python -m mypos_provider list{where} --format import` "
+                "prints the `pulumi import` commands",
+                file=out,
+            )
     return 0
 
 

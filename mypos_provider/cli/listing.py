@@ -1,14 +1,17 @@
 """`list`: what a myPOS account holds, which stack resource manages each object, and code to adopt the rest.
 
-`pulumi import` cannot bring these resources into a stack: the Python dynamic-provider host fails with
-`KeyError: '__provider'` before our code runs (pulumi/pulumi#16175; docs/pulumi-dynamic-providers.md §6).
-Adoption is the route: a declaration with `adopt_id` takes the existing object over in place.
+Two routes take an existing object over in place, never recreating it or rotating its secret: for the
+native provider's resources (`mypos:index:*`), `pulumi import` (printed as ready-to-paste commands); for the
+dynamic resources, which `pulumi import` cannot bring into a stack (the Python dynamic-provider host fails
+with `KeyError: '__provider'` before our code runs, pulumi/pulumi#16175; docs/pulumi-dynamic-providers.md
+§6), a declaration with `adopt_id`.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,8 +21,8 @@ from ..core import reconcile
 
 MASK = "********"
 IMPORT_NOTE = (
-    "# `pulumi import` does not work for these resources: the dynamic-provider host fails with\n"
-    "# KeyError: '__provider' before any provider code runs (pulumi/pulumi#16175). Adopt them instead:"
+    "# `pulumi import` does not work for the dynamic resources (mypos_provider.Webhook, Subscription): the\n"
+    "# dynamic-provider host fails with KeyError: '__provider' (pulumi/pulumi#16175). Adopt them instead:"
 )
 
 
@@ -167,6 +170,28 @@ def render_yaml(listing: AccountListing, *, show_secrets: bool) -> str:
             lines += [f"        - event: {sub.event_name}", f"          adoptId: {sub.id}"]
             if sub.terminal_ids:
                 lines.append(f"          terminalIds: {json.dumps(list(sub.terminal_ids))}")
+    return "\n".join(lines)
+
+
+def render_imports(listing: AccountListing) -> str:
+    """`pulumi import` commands that bring the unmanaged objects into a stack of native resources."""
+    hooks = listing.unmanaged()
+    if not hooks:
+        return _nothing_to_adopt(listing)
+    names = listing.names()
+    stack = f" --stack {listing.stack}" if listing.stack else ""
+    lines = [
+        "# with the native provider (mypos:index:*), import them; each command prints the code to declare it:",
+    ]
+    for hook in hooks:
+        name = names[hook.id]
+        if listing.stack is None or hook.id not in listing.managed:
+            lines.append(f"pulumi import mypos:index:Webhook {shlex.quote(name)} {hook.id}{stack}")
+        for sub in listing.subscriptions_of(hook):
+            if listing.stack is not None and sub.id in listing.managed:
+                continue
+            sub_name = listing.subscription_name(name, sub)
+            lines.append(f"pulumi import mypos:index:Subscription {shlex.quote(sub_name)} {sub.id}{stack}")
     return "\n".join(lines)
 
 

@@ -119,3 +119,16 @@ def test_list_in_a_pulumi_project_names_the_dotenv_it_read(emulator, account, tm
 
     assert done.returncode == 0, done.stderr
     assert f"note: settings read from {tmp_path / '.env'}" in done.stderr
+
+
+def test_import_format_prints_a_pulumi_import_command_per_unmanaged_object(emulator, account, populated):
+    out = run_list(emulator, account, "--format", "import").stdout
+
+    commands = [line.split() for line in out.splitlines() if line.startswith("pulumi import")]
+    assert [(c[2], c[4]) for c in commands][0] == ("mypos:index:Webhook", populated["id"])
+    assert [c[2] for c in commands] == ["mypos:index:Webhook", "mypos:index:Subscription", "mypos:index:Subscription"]
+    assert SECRET not in out
+
+
+def test_the_python_output_points_to_the_import_commands(emulator, account, populated):
+    assert "--format import` prints the `pulumi import` commands" in run_list(emulator, account).stdout
