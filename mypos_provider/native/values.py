@@ -47,8 +47,8 @@ def to_pulumi(kind: str, values: Mapping[str, Any]) -> dict[str, PropertyValue]:
 
 def pulumi_value(value: Any, *, secret: bool = False) -> PropertyValue:
     if value is UNKNOWN:
-        # The SDK cannot marshal its own `Computed` (pulumi 3.272; tests/unit/test_native_values.py watches
-        # for a fix); the engine reads its "unknown" string as the same thing.
+        # The SDK cannot marshal its own `Computed` (pulumi 3.272; docs/pulumi-native-providers.md §1, and
+        # tests/unit/test_native_provider.py watches for a fix); the engine reads its "unknown" string the same.
         converted = PropertyValue(ENGINE_UNKNOWN)
     elif isinstance(value, bool) or value is None or isinstance(value, str):
         converted = PropertyValue(value)
