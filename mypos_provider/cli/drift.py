@@ -21,14 +21,13 @@ import argparse
 import json
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TextIO
 
 from ..settings import load_settings
 from .changes import KINDS, Change, Plan, plan_of, resource_name, step_type
 from .errors import CliError
-from .markdown import Report, cell, code_name, emit, show
+from .markdown import Report, cell, code_name, emit, report_command, show
 from .pulumi import error_text, parse_json, run_pulumi
 from .stack import PulumiStack
 
@@ -76,12 +75,8 @@ class DriftReport:
 
 
 def register(commands: Any) -> None:
-    drift = commands.add_parser(
-        "drift", help="compare the live myPOS account with what the stack declares; exit 1 with a report on drift"
-    )
-    drift.add_argument("--stack", required=True, help="the stack to check, e.g. production")
-    drift.add_argument("--output", type=Path, help="also write the report to this file")
-    drift.set_defaults(run=run)
+    summary = "compare the live myPOS account with what the stack declares; exit 1 with a report on drift"
+    report_command(commands, "drift", summary, "production", run)
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:

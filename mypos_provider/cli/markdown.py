@@ -8,7 +8,7 @@ value of a stack (a URL, a resource name) can break the table or the block it st
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -64,6 +64,14 @@ def show(value: Any) -> str:
     if value in (MASK, KNOWN_AFTER_DEPLOY):
         return str(value)
     return json.dumps(value, sort_keys=True)
+
+
+def report_command(commands: Any, name: str, summary: str, example_stack: str, run: Callable[..., int]) -> None:
+    """Add a command that writes a Markdown report of a stack: `NAME --stack S [--output FILE]`."""
+    command = commands.add_parser(name, help=summary)
+    command.add_argument("--stack", required=True, help=f"the stack to report on, e.g. {example_stack}")
+    command.add_argument("--output", type=Path, help="also write the report to this file")
+    command.set_defaults(run=run)
 
 
 def emit(report: str, output: Path | None, out: TextIO) -> None:

@@ -9,12 +9,11 @@ failed; the report then says why, in Pulumi's words.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any, TextIO
 
 from .changes import Change, Plan, plan_of
 from .errors import CliError
-from .markdown import Report, cell, code_name, emit, show
+from .markdown import Report, cell, code_name, emit, report_command, show
 from .pulumi import Outcome, error_text, parse_json, run_pulumi
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -23,12 +22,8 @@ ENGINE_NOISE = "Resource monitor has terminated"  # follows every failed program
 
 
 def register(commands: Any) -> None:
-    preview = commands.add_parser(
-        "preview-report", help="run `pulumi preview --diff` and print a Markdown report for a pull request"
-    )
-    preview.add_argument("--stack", required=True, help="the stack to preview, e.g. sandbox")
-    preview.add_argument("--output", type=Path, help="also write the report to this file")
-    preview.set_defaults(run=run)
+    summary = "run `pulumi preview --diff` and print a Markdown report for a pull request"
+    report_command(commands, "preview-report", summary, "sandbox", run)
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:

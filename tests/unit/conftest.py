@@ -40,12 +40,9 @@ def no_ambient_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None
 @pytest.fixture
 def stack_config(emulator: Emulator, account: Account) -> dict[str, str]:
     """The stack config of a provider process deploying to the test's account."""
-    return {
-        "mypos:authUrl": emulator.auth_url,
-        "mypos:apiUrl": emulator.api_url,
-        "mypos:clientId": account.client_id,
-        "mypos:clientSecret": account.client_secret,
-    }
+    endpoints = {"authUrl": emulator.auth_url, "apiUrl": emulator.api_url}
+    credentials = {"clientId": account.client_id, "clientSecret": account.client_secret}
+    return {f"mypos:{key}": value for key, value in (endpoints | credentials).items()}
 
 
 @pytest.fixture

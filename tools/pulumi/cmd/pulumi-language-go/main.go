@@ -31,9 +31,7 @@ import (
 )
 
 func main() {
-	host.Serve(func(engineAddress string) (pulumirpc.LanguageRuntimeServer, error) {
-		return &goHost{Base: host.Base{EngineAddress: engineAddress}}, nil
-	})
+	host.ServeRuntime(func(base host.Base) pulumirpc.LanguageRuntimeServer { return &goHost{Base: base} })
 }
 
 type goHost struct {

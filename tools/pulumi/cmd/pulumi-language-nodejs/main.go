@@ -39,9 +39,7 @@ import (
 const runner = "@pulumi/pulumi/cmd/run"
 
 func main() {
-	host.Serve(func(engineAddress string) (pulumirpc.LanguageRuntimeServer, error) {
-		return &nodeHost{Base: host.Base{EngineAddress: engineAddress}}, nil
-	})
+	host.ServeRuntime(func(base host.Base) pulumirpc.LanguageRuntimeServer { return &nodeHost{Base: base} })
 }
 
 type nodeHost struct {

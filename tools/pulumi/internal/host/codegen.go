@@ -25,39 +25,37 @@ type PackageGenerator func(pkg *schema.Package, loader schema.ReferenceLoader) (
 func GeneratePackage(
 	req *pulumirpc.GeneratePackageRequest, generate PackageGenerator,
 ) (*pulumirpc.GeneratePackageResponse, error) {
-	loader, closeLoader, err := engineLoader(req.GetLoaderTarget())
-	if err != nil {
-		return nil, err
-	}
-	defer closeLoader()
-
-	var spec schema.PackageSpec
-	if err := json.Unmarshal([]byte(req.GetSchema()), &spec); err != nil {
-		return nil, fmt.Errorf("parsing the schema: %w", err)
-	}
-	pkg, diags, err := schema.BindSpec(spec, loader, schema.ValidationOptions{AllowDanglingReferences: true})
-	if err != nil {
-		return nil, err
-	}
-	response := &pulumirpc.GeneratePackageResponse{Diagnostics: plugin.HclDiagnosticsToRPCDiagnostics(diags)}
-	if diags.HasErrors() {
-		return response, nil
-	}
-	files, err := generate(pkg, loader)
-	if err != nil {
-		return nil, err
-	}
-	return response, writeFiles(req.GetDirectory(), files)
+	return withEngineLoader(req.GetLoaderTarget(), func(loader schema.ReferenceLoader) (*pulumirpc.GeneratePackageResponse, error) {
+		var spec schema.PackageSpec
+		if err := json.Unmarshal([]byte(req.GetSchema()), &spec); err != nil {
+			return nil, fmt.Errorf("parsing the schema: %w", err)
+		}
+		pkg, diags, err := schema.BindSpec(spec, loader, schema.ValidationOptions{AllowDanglingReferences: true})
+		if err != nil {
+			return nil, err
+		}
+		response := &pulumirpc.GeneratePackageResponse{Diagnostics: plugin.HclDiagnosticsToRPCDiagnostics(diags)}
+		if diags.HasErrors() {
+			return response, nil
+		}
+		files, err := generate(pkg, loader)
+		if err != nil {
+			return nil, err
+		}
+		return response, writeFiles(req.GetDirectory(), files)
+	})
 }
 
-// engineLoader is the engine's schema loader at target (the request's LoaderTarget), caching what it
-// loaded, as upstream's hosts use it.
-func engineLoader(target string) (loader schema.ReferenceLoader, closeLoader func(), err error) {
+// withEngineLoader runs use with the engine's schema loader at target (the request's LoaderTarget), caching
+// what it loads, as upstream's hosts use it, and closes the loader after.
+func withEngineLoader[T any](target string, use func(loader schema.ReferenceLoader) (T, error)) (T, error) {
 	client, err := schema.NewLoaderClient(target)
 	if err != nil {
-		return nil, nil, err
+		var none T
+		return none, err
 	}
-	return schema.NewCachedLoader(client), func() { _ = client.Close() }, nil
+	defer func() { _ = client.Close() }()
+	return use(schema.NewCachedLoader(client))
 }
 
 func writeFiles(directory string, files map[string][]byte) error {
@@ -82,43 +80,39 @@ type ProgramGenerator func(program *pcl.Program) (map[string][]byte, hcl.Diagnos
 func GenerateProgram(
 	req *pulumirpc.GenerateProgramRequest, generate ProgramGenerator,
 ) (*pulumirpc.GenerateProgramResponse, error) {
-	loader, closeLoader, err := engineLoader(req.GetLoaderTarget())
-	if err != nil {
-		return nil, err
-	}
-	defer closeLoader()
-
-	parser := syntax.NewParser()
-	for name, source := range req.GetSource() {
-		if err := parser.ParseFile(strings.NewReader(source), name); err != nil {
+	return withEngineLoader(req.GetLoaderTarget(), func(loader schema.ReferenceLoader) (*pulumirpc.GenerateProgramResponse, error) {
+		parser := syntax.NewParser()
+		for name, source := range req.GetSource() {
+			if err := parser.ParseFile(strings.NewReader(source), name); err != nil {
+				return nil, err
+			}
+			if parser.Diagnostics.HasErrors() {
+				return nil, parser.Diagnostics
+			}
+		}
+		options := []pcl.BindOption{pcl.PreferOutputVersionedInvokes}
+		if !req.GetStrict() {
+			options = append(options, pcl.NonStrictBindOptions()...)
+		}
+		program, diags, err := pcl.BindProgram(parser.Files, loader, options...)
+		if err != nil {
 			return nil, err
 		}
-		if parser.Diagnostics.HasErrors() {
-			return nil, parser.Diagnostics
+		response := &pulumirpc.GenerateProgramResponse{Diagnostics: plugin.HclDiagnosticsToRPCDiagnostics(diags)}
+		if diags.HasErrors() {
+			return response, nil
 		}
-	}
-	options := []pcl.BindOption{pcl.PreferOutputVersionedInvokes}
-	if !req.GetStrict() {
-		options = append(options, pcl.NonStrictBindOptions()...)
-	}
-	program, diags, err := pcl.BindProgram(parser.Files, loader, options...)
-	if err != nil {
-		return nil, err
-	}
-	response := &pulumirpc.GenerateProgramResponse{Diagnostics: plugin.HclDiagnosticsToRPCDiagnostics(diags)}
-	if diags.HasErrors() {
+		if program == nil {
+			return nil, errors.New("binding the program produced no program")
+		}
+		files, diags, err := generate(program)
+		if err != nil {
+			return nil, err
+		}
+		response.Source = files
+		response.Diagnostics = append(response.Diagnostics, plugin.HclDiagnosticsToRPCDiagnostics(diags)...)
 		return response, nil
-	}
-	if program == nil {
-		return nil, errors.New("binding the program produced no program")
-	}
-	files, diags, err := generate(program)
-	if err != nil {
-		return nil, err
-	}
-	response.Source = files
-	response.Diagnostics = append(response.Diagnostics, plugin.HclDiagnosticsToRPCDiagnostics(diags)...)
-	return response, nil
+	})
 }
 
 // ResourcePackage is the provider plugin that an SDK's pulumi-plugin.json (or package.json's "pulumi"

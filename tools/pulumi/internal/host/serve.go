@@ -25,6 +25,13 @@ import (
 // Serve parses the flags the engine passes to every plugin (a host defines its own flags before calling
 // Serve), serves the runtime that newRuntime builds for the engine's address, prints the port the engine
 // reads, and returns only by exiting the process.
+// ServeRuntime is Serve for a host that needs nothing at start-up but the engine's address (in Base).
+func ServeRuntime(newRuntime func(base Base) pulumirpc.LanguageRuntimeServer) {
+	Serve(func(engineAddress string) (pulumirpc.LanguageRuntimeServer, error) {
+		return newRuntime(Base{EngineAddress: engineAddress}), nil
+	})
+}
+
 func Serve(newRuntime func(engineAddress string) (pulumirpc.LanguageRuntimeServer, error)) {
 	// Some of the engine's flags are already registered by dependencies (glog registers -v and
 	// -logtostderr), so define only the missing ones.
