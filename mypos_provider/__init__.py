@@ -6,16 +6,19 @@ The names are imported lazily, so `mypos_provider.signature`, the client and the
 without importing Pulumi.
 """
 
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["Subscription", "Webhook", "get_events", "get_webhooks"]
+__all__ = ("Subscription", "Webhook", "get_events", "get_webhooks")
 
 if TYPE_CHECKING:
     from .lookups import get_events, get_webhooks
     from .resources import Subscription, Webhook
 
-_HOMES = {"Subscription": "resources", "Webhook": "resources", "get_events": "lookups", "get_webhooks": "lookups"}
+_HOMES = MappingProxyType(
+    {"Subscription": "resources", "Webhook": "resources", "get_events": "lookups", "get_webhooks": "lookups"}
+)
 
 
 def __getattr__(name: str) -> Any:
