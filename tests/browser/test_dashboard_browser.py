@@ -1,6 +1,7 @@
 """The dashboard in a real browser (headless Chromium): a stack deployed through the engine shows up, a
 sample event reaches the running example receiver and its delivery appears; with the receiver stopped the
-delivery fails visibly and is retried. The page keeps the control plane's protections."""
+delivery fails visibly and its retries gather under it. The page keeps the control plane's protections.
+Debugging deliveries (resend, filters, search, the full exchange, the layout): test_dashboard_debugging.py."""
 
 from __future__ import annotations
 
@@ -65,14 +66,15 @@ def test_a_deployed_webhook_its_delivery_and_a_failed_retry_show_in_the_browser(
 
     receiver.stop()
     browser.find_element(By.CSS_SELECTOR, f'button[data-send-sample="{sub_id}"]').click()
-    failed = page_wait.until(lambda b: delivery_rows(b, '.failed td[data-attempt="1"]'))
-    assert failed
-    retried = page_wait.until(lambda b: delivery_rows(b, ".failed") if len(delivery_rows(b, ".failed")) >= 2 else None)
-    assert any("#2" in row_text(row) for row in retried)
-    assert all("connection refused" in row_text(row) for row in retried)
+    retries = len(emulator.settings.delivery_retry_delays)
+    page_wait.until(lambda b: delivery_rows(b, f'.failed td[data-attempts="{1 + retries}"]'))
+    delivery_rows(browser, ".failed")[0].click()
+    attempts = page_wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "tr.details li.attempt"))
+    assert [a.get_attribute("data-attempt") for a in attempts] == [str(n) for n in range(1 + retries, 0, -1)]
+    assert all("connection refused" in attempt.text for attempt in attempts)
 
 
-def test_a_delivery_row_opens_its_signature_body_and_answer(
+def test_a_delivery_row_opens_its_attempt_with_the_signature_body_and_answer(
     emulator: Emulator, receiver: Any, browser: Any, page_wait: Any, api_for_demo: Any
 ) -> None:
     sub_id = api_for_demo(receiver.url)
@@ -82,10 +84,11 @@ def test_a_delivery_row_opens_its_signature_body_and_answer(
     (row,) = page_wait.until(lambda b: delivery_rows(b, ".delivered"))
     row.click()
 
-    details = page_wait.until(lambda b: b.find_element(By.CSS_SELECTOR, "tr.details"))
-    assert details.find_element(By.CSS_SELECTOR, ".signature").text.startswith("t=")
-    assert '"event":"pos.payment.completed"' in details.find_element(By.CSS_SELECTOR, ".body").text
-    assert "HTTP 200" in details.find_element(By.CSS_SELECTOR, ".answer").text
+    details = page_wait.until(lambda b: b.find_element(By.CSS_SELECTOR, "tr.details [data-attempt-details]"))
+    signature = details.find_element(By.CSS_SELECTOR, 'tr[data-header="x-mypos-signature"] td')
+    assert signature.text.startswith("t=")
+    assert '"event": "pos.payment.completed"' in details.find_element(By.CSS_SELECTOR, "pre.body").text
+    assert "HTTP 200" in details.find_element(By.CSS_SELECTOR, ".response .status-line").text
 
 
 def test_the_secret_is_masked_until_revealed(
