@@ -97,6 +97,19 @@ def test_the_first_paint_shows_the_state_though_no_poll_ever_answers(
     assert "Loading" not in browser.find_element(By.TAG_NAME, "body").text
 
 
+def test_the_first_paint_already_carries_the_drawn_snapshot(
+    emulator: Emulator, browser: Any, page_wait: Any, api_for_demo: Any
+) -> None:
+    api_for_demo(CLOSED)
+
+    browser.get(emulator.dashboard_url)
+
+    timing = "return performance.getEntriesByName(arguments[0]).map((entry) => entry.startTime)"
+    (painted,) = page_wait.until(lambda b: b.execute_script(timing, "first-paint"))
+    (drawn,) = browser.execute_script(timing, "first-snapshot-drawn")
+    assert drawn <= painted
+
+
 # Attempts grouped under their delivery
 
 
@@ -132,37 +145,39 @@ def test_a_delivery_still_being_retried_says_so(
 # One attempt: the whole request and response
 
 
-def test_an_attempt_shows_every_request_header_it_was_sent_with(
-    emulator: Emulator, receiver: Any, browser: Any, page_wait: Any, api_for_demo: Any
-) -> None:
+@pytest.fixture
+def delivered(emulator: Emulator, receiver: Any, api_for_demo: Any) -> dict[str, Any]:
+    """One delivery to the example receiver; answers its attempt as the emulator recorded it."""
     api_for_demo(receiver.url)
     emulator.emit_event("pos.payment.completed")
     (recorded,) = control_ok(emulator, "GET", "/deliveries")["deliveries"]
+    return dict(recorded)
 
+
+def test_an_attempt_shows_every_request_header_it_was_sent_with(
+    emulator: Emulator, delivered: dict[str, Any], browser: Any, page_wait: Any
+) -> None:
     browser.get(emulator.dashboard_url)
+
     details = open_delivery(browser, page_wait)
 
     shown = details.find_elements(By.CSS_SELECTOR, ".request table.headers tr")
     pairs = [(r.find_element(By.TAG_NAME, "th").text, r.find_element(By.TAG_NAME, "td").text) for r in shown]
-    assert pairs == [(name, value) for name, value in recorded["request_headers"]]
+    assert pairs == [(name, value) for name, value in delivered["request_headers"]]
     assert [name for name, _ in pairs][:3] == ["Host", "Accept-Encoding", "Content-Length"]
 
 
 def test_an_attempt_shows_the_body_pretty_printed_and_as_the_exact_bytes(
-    emulator: Emulator, receiver: Any, browser: Any, page_wait: Any, api_for_demo: Any
+    emulator: Emulator, delivered: dict[str, Any], browser: Any, page_wait: Any
 ) -> None:
-    api_for_demo(receiver.url)
-    emulator.emit_event("pos.payment.completed")
-    (recorded,) = control_ok(emulator, "GET", "/deliveries")["deliveries"]
-
     browser.get(emulator.dashboard_url)
     details = open_delivery(browser, page_wait)
     pretty = details.find_element(By.CSS_SELECTOR, "pre.body").text
     details.find_element(By.CSS_SELECTOR, "button[data-exact-bytes]").click()
 
     exact = page_wait.until(lambda b: b.find_element(By.CSS_SELECTOR, "pre.body.exact")).text
-    assert pretty == json.dumps(json.loads(recorded["body"]), indent=2)
-    assert exact == recorded["body"]
+    assert pretty == json.dumps(json.loads(delivered["body"]), indent=2)
+    assert exact == delivered["body"]
 
 
 def test_an_attempt_shows_the_response_status_headers_and_pretty_printed_json_as_text(

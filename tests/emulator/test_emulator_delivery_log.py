@@ -10,7 +10,7 @@ from mypos_provider.emulator import ManualClock
 from mypos_provider.emulator.sender import HEADER_RECORD_BYTES
 
 if TYPE_CHECKING:
-    from conftest import ApiClient, Control, Receiver
+    from conftest import ApiClient, Control, Received, Receiver
 
 START = 1_700_000_000.0
 
@@ -30,13 +30,19 @@ def hook(api: ApiClient, receiver: Receiver) -> dict[str, Any]:
     return created
 
 
-def test_an_attempt_records_the_signature_header_and_the_exact_body_sent(
-    control: Control, receiver: Receiver, hook: dict[str, Any]
-) -> None:
+@pytest.fixture
+def sent(control: Control, receiver: Receiver, hook: dict[str, Any]) -> tuple[dict[str, Any], Received]:
+    """One attempt, as the emulator recorded it and as the receiver got it."""
     control.emit("pos.payment.completed", wait=True)
-
     (delivery,) = deliveries(control)
-    got = receiver.next()
+    return delivery, receiver.next()
+
+
+def test_an_attempt_records_the_signature_header_and_the_exact_body_sent(
+    sent: tuple[dict[str, Any], Received],
+) -> None:
+    delivery, got = sent
+
     assert delivery["signature"] == got.headers["X-myPOS-Signature"]
     assert delivery["body"].encode() == got.body
 
@@ -77,33 +83,32 @@ def test_the_last_attempt_has_no_next_retry(control: Control, receiver: Receiver
     assert delivery["next_retry_at"] is None
 
 
-def test_an_attempt_without_an_answer_says_why(api: ApiClient, control: Control) -> None:
+@pytest.fixture
+def closed_hook(api: ApiClient, control: Control) -> dict[str, Any]:
+    """A webhook where nobody listens, tried once."""
     control.settings(delivery_retry_delays=[])
     created = api.create_webhook(payload_url="http://127.0.0.1:9/closed")
     api.subscribe(created["id"])
+    return created
 
+
+def test_an_attempt_without_an_answer_says_why(control: Control, closed_hook: dict[str, Any]) -> None:
     control.emit("pos.payment.completed", wait=True)
 
     (delivery,) = deliveries(control)
     assert (delivery["response_code"], delivery["error"]) == (None, "connection refused")
 
 
-def test_an_attempt_records_every_request_header_as_it_went_out(
-    control: Control, receiver: Receiver, hook: dict[str, Any]
-) -> None:
-    control.emit("pos.payment.completed", wait=True)
+def test_an_attempt_records_every_request_header_as_it_went_out(sent: tuple[dict[str, Any], Received]) -> None:
+    delivery, got = sent
 
-    (delivery,) = deliveries(control)
-    got = receiver.next()
     assert [name for name, _ in delivery["request_headers"]] == got.header_names  # Host and Content-Length too
     assert all(got.headers[name] == value for name, value in delivery["request_headers"])
 
 
-def test_an_attempt_without_an_answer_still_records_the_request_headers(api: ApiClient, control: Control) -> None:
-    control.settings(delivery_retry_delays=[])
-    created = api.create_webhook(payload_url="http://127.0.0.1:9/closed")
-    api.subscribe(created["id"])
-
+def test_an_attempt_without_an_answer_still_records_the_request_headers(
+    control: Control, closed_hook: dict[str, Any]
+) -> None:
     control.emit("pos.payment.completed", wait=True)
 
     (delivery,) = deliveries(control)

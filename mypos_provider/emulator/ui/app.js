@@ -6,6 +6,17 @@
 
 const POLL_MS = 1000;
 const SEARCH_PAUSE_MS = 250;
+// The filter bar: each chooser's snapshot parameter, label, "all" entry and fixed choices (the event and
+// webhook choices come with each snapshot).
+const OUTCOME_CHOICES = Object.freeze([["delivered", "delivered"], ["retrying", "retrying"], ["failed", "failed"]]);
+const TIME_CHOICES = Object.freeze([["900", "last 15 minutes"], ["3600", "last hour"], ["86400", "last 24 hours"]]);
+const CHOOSERS = Object.freeze([
+  { name: "event", id: "filter-event", label: "Event", all: "all events", choices: [] },
+  { name: "outcome", id: "filter-outcome", label: "Outcome", all: "all outcomes", choices: OUTCOME_CHOICES },
+  { name: "webhook_id", id: "filter-webhook", label: "Webhook", all: "all webhooks", choices: [] },
+  { name: "within", id: "filter-within", label: "Time", all: "any time", choices: TIME_CHOICES },
+]);
+
 const state = {
   version: null,
   // Query parameters of the snapshot, as the filter controls (data-filter) name them.
@@ -134,6 +145,10 @@ function sendSample(subscriptionId, button) {
   sendAttempt(button, "/_emulator/sample", { subscription_id: subscriptionId }, "sample");
 }
 
+function sampleButton(marker, subscriptionId) {
+  return el("button", { [marker]: subscriptionId, onclick: (click) => sendSample(subscriptionId, click.currentTarget) }, "Send sample");
+}
+
 async function resend(attemptId, button) {
   const attempt = await sendAttempt(button, "/_emulator/resend", { attempt_id: attemptId }, "resent");
   if (attempt) {
@@ -220,22 +235,20 @@ function drawWebhook(hook) {
         el("button", { className: "quiet", "data-reveal": hook.id, onclick: () => toggleSecret(hook.id) }, secret ? "Hide" : "Reveal"),
       ),
     ),
-    hook.subscriptions.length === 0
-      ? el("p", { className: "meta" }, "no subscriptions")
-      : el(
-          "ul",
-          { className: "subs" },
-          hook.subscriptions.map((sub) =>
-            el(
-              "li",
-              { "data-subscription-id": sub.id },
-              el("span", { className: "event" }, sub.event),
-              el("span", { className: "meta" }, sub.terminal_ids ? `terminals ${sub.terminal_ids.join(", ")}` : "all terminals"),
-              el("button", { "data-send-sample": sub.id, onclick: (event) => sendSample(sub.id, event.currentTarget) }, "Send sample"),
-            ),
-          ),
-        ),
+    listOf("subs", hook.subscriptions, "no subscriptions", (sub) =>
+      el(
+        "li",
+        { "data-subscription-id": sub.id },
+        el("span", { className: "event" }, sub.event),
+        el("span", { className: "meta" }, sub.terminal_ids ? `terminals ${sub.terminal_ids.join(", ")}` : "all terminals"),
+        sampleButton("data-send-sample", sub.id),
+      ),
+    ),
   );
+}
+
+function listOf(className, items, emptyText, drawItem) {
+  return items.length === 0 ? el("p", { className: "meta" }, emptyText) : el("ul", { className }, items.map(drawItem));
 }
 
 function drawEvents(events) {
@@ -246,20 +259,14 @@ function drawEvents(events) {
         "li",
         { "data-event": event.name },
         el("div", { className: "event-line" }, el("span", { className: "name" }, event.name), el("span", { className: "pill kind" }, event.kind)),
-        event.subscriptions.length === 0
-          ? el("p", { className: "meta" }, "no subscription")
-          : el(
-              "ul",
-              { className: "targets" },
-              event.subscriptions.map((sub) =>
-                el(
-                  "li",
-                  { "data-catalogue-subscription": sub.id },
-                  el("span", { className: "target-url" }, state.webhooks.get(sub.webhook_id) ?? sub.webhook_id),
-                  el("button", { "data-catalogue-send": sub.id, onclick: (click) => sendSample(sub.id, click.currentTarget) }, "Send sample"),
-                ),
-              ),
-            ),
+        listOf("targets", event.subscriptions, "no subscription", (sub) =>
+          el(
+            "li",
+            { "data-catalogue-subscription": sub.id },
+            el("span", { className: "target-url" }, state.webhooks.get(sub.webhook_id) ?? sub.webhook_id),
+            sampleButton("data-catalogue-send", sub.id),
+          ),
+        ),
       ),
     ),
   );
@@ -474,18 +481,36 @@ function drawSettings(settings) {
   );
 }
 
-function drawChoices(id, allLabel, choices) {
+function drawChoices(id, choices) {
   const select = document.getElementById(id);
-  select.replaceChildren(el("option", { value: "" }, allLabel), ...choices.map(([value, label]) => el("option", { value }, label)));
+  const all = CHOOSERS.find((chooser) => chooser.id === id).all;
+  select.replaceChildren(el("option", { value: "" }, all), ...choices.map(([value, label]) => el("option", { value }, label)));
   select.value = state.filters[select.dataset.filter];
+}
+
+function drawFilterBar() {
+  const search = el("input", {
+    type: "search",
+    "data-filter": "q",
+    id: "filter-search",
+    placeholder: "event, delivery, attempt or webhook id",
+    autocomplete: "off",
+    spellcheck: "false",
+  });
+  replaceChildren(
+    "filters",
+    CHOOSERS.map((chooser) => el("label", {}, chooser.label, " ", el("select", { "data-filter": chooser.name, id: chooser.id }))),
+    el("label", { className: "search" }, "Search ", search),
+  );
+  for (const chooser of CHOOSERS) drawChoices(chooser.id, chooser.choices);
 }
 
 function draw(data) {
   state.webhooks = new Map(data.accounts.flatMap((account) => account.webhooks.map((hook) => [hook.id, hook.payload_url])));
   drawAccounts(data.accounts);
   drawEvents(data.events);
-  drawChoices("filter-event", "all events", data.events.map((event) => [event.name, event.name]));
-  drawChoices("filter-webhook", "all webhooks", [...state.webhooks]);
+  drawChoices("filter-event", data.events.map((event) => [event.name, event.name]));
+  drawChoices("filter-webhook", [...state.webhooks]);
   drawDeliveries(data.deliveries, data.delivery_total, data.now);
   drawRequests(data.requests);
   drawFaults(data.faults);
@@ -515,6 +540,7 @@ function drawFirstSnapshot() {
   state.version = `${data.version}|`;
   draw(data);
   showLive();
+  performance.mark("first-snapshot-drawn"); // so a test can tell it came before the first paint
 }
 
 async function refresh(force = false) {
@@ -576,6 +602,7 @@ function watchFilters() {
 }
 
 function start() {
+  drawFilterBar();
   watchFilters();
   drawFirstSnapshot();
   refresh(state.version === null);
@@ -584,4 +611,7 @@ function start() {
   }, POLL_MS);
 }
 
-document.addEventListener("DOMContentLoaded", start);
+// A deferred script runs once the document is parsed: drawing right away, not at DOMContentLoaded, puts the
+// snapshot into the first paint (which blocking="render" holds back until this script has run).
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+else start();
