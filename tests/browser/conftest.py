@@ -26,10 +26,12 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page_wait(browser: Any) -> Any:
-    """WebDriverWait that polls every 50 ms for up to 20 s (the page itself polls once a second)."""
+    """WebDriverWait that polls every 50 ms for up to 20 s (the page itself polls once a second). An element
+    that a redraw replaced while it was being read is looked up again, as a missing one is."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(browser, timeout=20, poll_frequency=0.05)
+    return WebDriverWait(browser, timeout=20, poll_frequency=0.05, ignored_exceptions=(StaleElementReferenceException,))
 
 
 def create_demo_webhook(emulator: Emulator, url: str, *more_event_ids: str) -> str:

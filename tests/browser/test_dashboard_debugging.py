@@ -15,6 +15,7 @@ import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
+from harness.browser import click, text_of
 from harness.receiver import example_receiver
 from mypos_provider.emulator import Emulator, ManualClock
 
@@ -72,10 +73,18 @@ def control_ok(emulator: Emulator, method: str, path: str, **kwargs: Any) -> Any
     return answer.json()
 
 
-def open_delivery(browser: Any, page_wait: Any, css: str = "") -> Any:
-    """Clicks the first delivery row and answers the details of the attempt it shows."""
-    page_wait.until(lambda b: delivery_rows(b, css))[0].click()
-    return page_wait.until(lambda b: b.find_element(By.CSS_SELECTOR, "tr.details [data-attempt-details]"))
+DETAILS = "tr.details [data-attempt-details]"
+
+
+def open_delivery(page_wait: Any) -> None:
+    """Opens the first delivery row on the attempt it shows first (its newest)."""
+    click(page_wait, "#deliveries tr.delivery")
+    page_wait.until(lambda b: b.find_element(By.CSS_SELECTOR, DETAILS))
+
+
+def header_pairs(browser: Any, side: str) -> list[tuple[str, str]]:
+    rows = browser.find_elements(By.CSS_SELECTOR, f"{DETAILS} .{side} table.headers tr")
+    return [(row.find_element(By.TAG_NAME, "th").text, row.find_element(By.TAG_NAME, "td").text) for row in rows]
 
 
 # The first paint
@@ -122,11 +131,12 @@ def test_the_attempts_of_a_delivery_gather_under_it_with_its_final_outcome(
 
     browser.get(emulator.dashboard_url)
 
-    (row,) = page_wait.until(lambda b: delivery_rows(b, '[data-outcome="failed"]'))
-    assert row.find_element(By.CSS_SELECTOR, "td[data-attempts]").text == "3 attempts"
-    row.click()
-    attempts = page_wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "tr.details li.attempt"))
-    assert [a.get_attribute("data-attempt") for a in attempts] == ["3", "2", "1"]
+    assert text_of(page_wait, '#deliveries tr.delivery[data-outcome="failed"] td[data-attempts]') == "3 attempts"
+    click(page_wait, '#deliveries tr.delivery[data-outcome="failed"]')
+    numbers = page_wait.until(
+        lambda b: [a.get_attribute("data-attempt") for a in b.find_elements(By.CSS_SELECTOR, "tr.details li.attempt")]
+    )
+    assert numbers == ["3", "2", "1"]
 
 
 def test_a_delivery_still_being_retried_says_so(
@@ -138,8 +148,8 @@ def test_a_delivery_still_being_retried_says_so(
 
     browser.get(emulator.dashboard_url)
 
-    (row,) = page_wait.until(lambda b: delivery_rows(b, '[data-outcome="retrying"]'))
-    assert "retrying" in row.text and "in " in row.text  # and when the next attempt is due
+    shown = text_of(page_wait, '#deliveries tr.delivery[data-outcome="retrying"]')
+    assert "retrying" in shown and "in " in shown  # and when the next attempt is due
 
 
 # One attempt: the whole request and response
@@ -159,10 +169,9 @@ def test_an_attempt_shows_every_request_header_it_was_sent_with(
 ) -> None:
     browser.get(emulator.dashboard_url)
 
-    details = open_delivery(browser, page_wait)
+    open_delivery(page_wait)
 
-    shown = details.find_elements(By.CSS_SELECTOR, ".request table.headers tr")
-    pairs = [(r.find_element(By.TAG_NAME, "th").text, r.find_element(By.TAG_NAME, "td").text) for r in shown]
+    pairs = page_wait.until(lambda b: header_pairs(b, "request"))
     assert pairs == [(name, value) for name, value in delivered["request_headers"]]
     assert [name for name, _ in pairs][:3] == ["Host", "Accept-Encoding", "Content-Length"]
 
@@ -171,11 +180,11 @@ def test_an_attempt_shows_the_body_pretty_printed_and_as_the_exact_bytes(
     emulator: Emulator, delivered: dict[str, Any], browser: Any, page_wait: Any
 ) -> None:
     browser.get(emulator.dashboard_url)
-    details = open_delivery(browser, page_wait)
-    pretty = details.find_element(By.CSS_SELECTOR, "pre.body").text
-    details.find_element(By.CSS_SELECTOR, "button[data-exact-bytes]").click()
+    open_delivery(page_wait)
+    pretty = text_of(page_wait, f"{DETAILS} pre.body")
+    click(page_wait, f"{DETAILS} button[data-exact-bytes]")
 
-    exact = page_wait.until(lambda b: b.find_element(By.CSS_SELECTOR, "pre.body.exact")).text
+    exact = text_of(page_wait, f"{DETAILS} pre.body.exact")
     assert pretty == json.dumps(json.loads(delivered["body"]), indent=2)
     assert exact == delivered["body"]
 
@@ -187,13 +196,12 @@ def test_an_attempt_shows_the_response_status_headers_and_pretty_printed_json_as
     emulator.emit_event("pos.payment.completed")
 
     browser.get(emulator.dashboard_url)
-    details = open_delivery(browser, page_wait)
+    open_delivery(page_wait)
 
-    response = details.find_element(By.CSS_SELECTOR, ".response")
-    assert response.find_element(By.CSS_SELECTOR, ".status-line").text.startswith("HTTP 202")
-    assert response.find_element(By.CSS_SELECTOR, 'tr[data-header="x-receiver-trace"] td').text == "trace-0042"
-    assert response.find_element(By.CSS_SELECTOR, "pre.answer").text == json.dumps(JSON_ANSWER, indent=2)
-    assert not response.find_elements(By.TAG_NAME, "b")
+    assert text_of(page_wait, f"{DETAILS} .response .status-line").startswith("HTTP 202")
+    assert ("X-Receiver-Trace", "trace-0042") in page_wait.until(lambda b: header_pairs(b, "response"))
+    assert text_of(page_wait, f"{DETAILS} .response pre.answer") == json.dumps(JSON_ANSWER, indent=2)
+    assert not browser.find_elements(By.CSS_SELECTOR, f"{DETAILS} b")
 
 
 def test_an_attempt_without_an_answer_shows_why(
@@ -204,9 +212,9 @@ def test_an_attempt_without_an_answer_shows_why(
     emulator.emit_event("pos.payment.completed")
 
     browser.get(emulator.dashboard_url)
-    details = open_delivery(browser, page_wait)
+    open_delivery(page_wait)
 
-    assert details.find_element(By.CSS_SELECTOR, ".response .reason").text == "the host name could not be resolved"
+    assert text_of(page_wait, f"{DETAILS} .response .reason") == "the host name could not be resolved"
 
 
 # Resend
@@ -219,11 +227,11 @@ def test_resend_from_the_page_sends_the_body_again_as_a_new_attempt_of_the_same_
     emulator.emit_event("pos.payment.completed")
 
     browser.get(emulator.dashboard_url)
-    details = open_delivery(browser, page_wait)
-    details.find_element(By.CSS_SELECTOR, "button[data-resend]").click()
+    open_delivery(page_wait)
+    click(page_wait, f"{DETAILS} button[data-resend]")
 
-    chosen = page_wait.until(lambda b: b.find_element(By.CSS_SELECTOR, 'li.attempt.chosen[data-attempt="2"]'))
-    assert "resent" in chosen.text and "200" in chosen.text
+    chosen = text_of(page_wait, 'tr.details li.attempt.chosen[data-attempt="2"]')
+    assert "resent" in chosen and "200" in chosen
     assert len(delivery_rows(browser)) == 1
     (first,) = receiver.accepted  # the receiver verified both signatures, and knew the event again
     (again,) = receiver.duplicates
@@ -243,8 +251,8 @@ def test_the_event_filter_shows_only_deliveries_of_that_event(
 
     Select(browser.find_element(By.ID, "filter-event")).select_by_value("account.out-bank-transfer.approved")
 
-    (row,) = page_wait.until(lambda b: rows if len(rows := delivery_rows(b)) == 1 else None)
-    assert "account.out-bank-transfer.approved" in row.text
+    page_wait.until(lambda b: len(delivery_rows(b)) == 1)
+    assert "account.out-bank-transfer.approved" in text_of(page_wait, "#deliveries tr.delivery")
 
 
 def test_the_search_finds_a_delivery_by_part_of_its_event_id(
@@ -257,10 +265,9 @@ def test_the_search_finds_a_delivery_by_part_of_its_event_id(
 
     browser.find_element(By.ID, "filter-search").send_keys(wanted["payload"]["id"][:13])
 
-    (row,) = page_wait.until(lambda b: rows if len(rows := delivery_rows(b)) == 1 else None)
-    row.click()
-    shown = page_wait.until(lambda b: b.find_element(By.CSS_SELECTOR, 'tr.details [data-id-of="event"]'))
-    assert shown.text == wanted["payload"]["id"]
+    page_wait.until(lambda b: len(delivery_rows(b)) == 1)
+    click(page_wait, "#deliveries tr.delivery")
+    assert text_of(page_wait, 'tr.details [data-id-of="event"]') == wanted["payload"]["id"]
 
 
 def test_the_time_filter_hides_deliveries_older_than_chosen(
@@ -329,8 +336,7 @@ def test_a_delivery_row_shows_its_webhook_by_its_full_url(
 
     browser.get(emulator.dashboard_url)
 
-    (row,) = page_wait.until(lambda b: delivery_rows(b))
-    assert row.find_element(By.CSS_SELECTOR, "td.url").text.replace("\n", "") == LONG_URL
+    assert text_of(page_wait, "#deliveries tr.delivery td.url").replace("\n", "") == LONG_URL
 
 
 def test_the_webhook_filter_names_each_webhook_by_its_full_url(
