@@ -10,7 +10,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["Subscription", "Webhook", "get_events", "get_webhooks"]
+__all__ = ("Subscription", "Webhook", "get_events", "get_webhooks")
 
 if TYPE_CHECKING:
     from .lookups import get_events, get_webhooks

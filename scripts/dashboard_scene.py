@@ -1,8 +1,9 @@
 """The scene behind docs/images/dashboard.png (run through scripts/screenshot-dashboard).
 
 An emulator and the example receiver on loopback; the example stack's two webhooks deployed with the
-real engine (orders to the receiver, treasury to a port where nothing listens); a few events emitted;
-then the dashboard in headless Chromium, one delivery opened, captured at full height.
+real engine (orders to the receiver, treasury to a port where nothing listens); a few events emitted and
+one delivery resent; then the dashboard in headless Chromium with a 1440x1000 viewport, the resent delivery
+opened on its latest attempt, captured at full height.
 """
 
 from __future__ import annotations
@@ -79,24 +80,27 @@ def build_scene(emulator: Emulator, work: Path) -> None:
         )
         deployment.up()
         control = EmulatorControl(emulator.url)
-        control.emit("pos.payment.completed")
+        first = control.emit("pos.payment.completed")["notifications"][0]
+        control.ok("POST", "/resend", json={"attempt_id": first["id"]})  # the receiver knows it again
         control.emit("pos.payment.cancelled", terminal_id="90004890")
         control.emit("pos.payment.completed")
         control.emit("account.out-bank-transfer.approved")
         wait_for(lambda: len(receiver.accepted) == 3)
         retries = len(emulator.settings.delivery_retry_delays)
-        wait_for(lambda: len(control.ok("GET", "/deliveries")["deliveries"]) == 3 + 1 + retries)
+        wait_for(lambda: len(control.ok("GET", "/deliveries")["deliveries"]) == 4 + 1 + retries)
     finally:
         receiver.stop()
 
 
 def capture(emulator: Emulator, destination: Path) -> None:
     with chromium(width=1440, height=1000) as driver:
+        metrics = {"width": 1440, "height": 1000, "deviceScaleFactor": 1, "mobile": False}
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)  # the viewport, not the window
         driver.get(emulator.dashboard_url)
         wait = WebDriverWait(driver, timeout=20, poll_frequency=0.05)
-        first = wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#deliveries tr.delivery.delivered"))
-        first[0].click()  # open one delivery: its signature, body and the receiver's answer
-        wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#deliveries tr.details"))
+        resent = wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, '#deliveries tr.delivery td[data-attempts="2"]'))
+        resent[0].click()  # its attempts, and the resend's request and response in full
+        wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#deliveries tr.details [data-attempt-details]"))
         wait.until(lambda b: b.find_element(By.ID, "status").get_attribute("data-state") == "live")
         destination.parent.mkdir(parents=True, exist_ok=True)
         destination.write_bytes(full_page_png(driver))

@@ -154,7 +154,9 @@ def run_list(args: argparse.Namespace, out: TextIO) -> int:
 
 def run_emit(args: argparse.Namespace, out: TextIO) -> int:
     stack = PulumiStack(args.stack)
-    return emitting.emit(stack, connect(args, stack), args.event, wait=max(0.0, args.wait), out=out)
+    client = connect(args, stack)
+    reasons = emitting.EmulatorDeliveryLog.serving(args.settings.api_url)
+    return emitting.emit(stack, client, args.event, wait=max(0.0, args.wait), out=out, reasons=reasons)
 
 
 def run_recover(args: argparse.Namespace, out: TextIO) -> int:

@@ -16,7 +16,7 @@ from .persistence import StateFileError
 from .runtime import Emulator
 from .settings import EmulatorSettings, SettingsError
 
-__all__ = [
+__all__ = (
     "DEMO_CLIENT_ID",
     "DEMO_CLIENT_SECRET",
     "Clock",
@@ -28,4 +28,4 @@ __all__ = [
     "SettingsError",
     "StateFileError",
     "SystemClock",
-]
+)

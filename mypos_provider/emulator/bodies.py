@@ -85,4 +85,4 @@ def _skip_trailers(stream: Stream) -> None:
     raise BodyError(400, f"more than {MAX_TRAILER_LINES} trailer lines")
 
 
-__all__ = ["BodyError", "read_body"]
+__all__ = ("BodyError", "read_body")

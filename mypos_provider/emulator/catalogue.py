@@ -8,6 +8,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from email.utils import formatdate
+from types import MappingProxyType
 from typing import Any
 
 DEFAULT_TERMINAL_ID = "90004889"
@@ -49,7 +50,7 @@ EVENT_TYPES: tuple[EventType, ...] = (
     ),
 )
 
-_BY_ID = {event.id: event for event in EVENT_TYPES}
+_BY_ID = MappingProxyType({event.id: event for event in EVENT_TYPES})
 
 
 def event_by_id(event_id: str) -> EventType | None:

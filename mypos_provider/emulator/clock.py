@@ -84,4 +84,4 @@ class ManualClock:
                 self._waiters.discard(condition)
 
 
-__all__ = ["Clock", "ManualClock", "SystemClock"]
+__all__ = ("Clock", "ManualClock", "SystemClock")

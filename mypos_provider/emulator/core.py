@@ -180,4 +180,4 @@ def _injected_error(rule: FaultRule) -> Response:
     return json_response(rule.status, body, headers)
 
 
-__all__ = ["DEMO_CLIENT_ID", "DEMO_CLIENT_SECRET", "EmulatorCore"]
+__all__ = ("DEMO_CLIENT_ID", "DEMO_CLIENT_SECRET", "EmulatorCore")

@@ -1,24 +1,30 @@
 """The dashboard: a static page (ui/, package data; no build step, nothing from a CDN) and the control-
 plane endpoints it polls. It is part of the control plane, so the guard's rules apply to every request
 of it, the page itself included. Secrets are never in the snapshot: the page asks for one webhook's
-secret when its Reveal button is pressed."""
+secret when its Reveal button is pressed.
+
+The page arrives with the current snapshot inside, in a JSON data block (which the CSP's script-src
+'self' allows, as it is never executed), so its first paint already shows the emulator's state."""
 
 from __future__ import annotations
 
+import json
 from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
 from .catalogue import EVENT_TYPES
 from .control import required_string
-from .errors import ApiError, validation_error
-from .models import Account, Subscription, Webhook
+from .errors import ApiError
+from .history import DeliveryFilter
+from .models import Account, Notification, Subscription, Webhook
 from .services import Services
 from .settings import EmulatorSettings
 from .views import delivery_view, event_name
 from .wire import Request, Response, Router, json_response
 
 DASHBOARD_LIMIT = 100
+FIRST_SNAPSHOT_MARKER = b"{{first-snapshot}}"
 _ASSETS = MappingProxyType(
     {
         "app.js": "text/javascript; charset=utf-8",
@@ -45,6 +51,7 @@ def register(router: Router) -> None:
     router.add("GET", "/_emulator/dashboard", snapshot)
     router.add("POST", "/_emulator/reveal", reveal_secret)
     router.add("POST", "/_emulator/sample", send_sample)
+    router.add("POST", "/_emulator/resend", resend)
 
 
 def _packaged(name: str) -> bytes:
@@ -52,7 +59,16 @@ def _packaged(name: str) -> bytes:
 
 
 def page(services: Services, request: Request) -> Response:
-    return Response(200, _packaged("index.html"), "text/html; charset=utf-8", dict(_PAGE_HEADERS))
+    first = _script_safe_json(snapshot_document(services, DeliveryFilter()))
+    html = _packaged("index.html").replace(FIRST_SNAPSHOT_MARKER, first)
+    return Response(200, html, "text/html; charset=utf-8", dict(_PAGE_HEADERS))
+
+
+def _script_safe_json(document: dict[str, Any]) -> bytes:
+    """JSON that no value can end its <script> block with: <, > and & only ever appear escaped (inside strings,
+    the only place JSON has them), and ensure_ascii escapes U+2028 and the rest."""
+    text = json.dumps(document).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return text.encode("ascii")
 
 
 def asset(services: Services, request: Request, asset: str) -> Response:
@@ -65,30 +81,28 @@ def asset(services: Services, request: Request, asset: str) -> Response:
 
 
 def snapshot(services: Services, request: Request) -> Response:
-    query = request.query
-    outcome = query.get("outcome") or None
-    if outcome is not None and outcome not in ("delivered", "failed"):
-        raise validation_error("outcome", "outcome must be delivered or failed")
+    document = snapshot_document(services, DeliveryFilter.from_query(request.query))
+    return json_response(200, document, {"Cache-Control": "no-store"})
+
+
+def snapshot_document(services: Services, wanted: DeliveryFilter) -> dict[str, Any]:
     settings = services.settings
     with services.db.read() as store:
         accounts = [_account_view(account, settings) for account in store.accounts.values()]
         version = services.db.version
-    deliveries = services.deliveries(webhook_id=query.get("webhook_id") or None, outcome=outcome, limit=DASHBOARD_LIMIT)
-    return json_response(
-        200,
-        {
-            # Changes whenever anything on the page would: the page skips redrawing otherwise.
-            "version": f"{version}.{services.request_log.last_seq}.{services.faults.revision}",
-            "now": services.clock.time(),
-            "accounts": accounts,
-            "events": _catalogue(accounts, settings),
-            "deliveries": deliveries,
-            "requests": services.request_log.newest(DASHBOARD_LIMIT),
-            "faults": services.faults.describe(),
-            "settings": settings.to_dict(),
-        },
-        {"Cache-Control": "no-store"},
-    )
+    deliveries, total = services.delivery_log(wanted, DASHBOARD_LIMIT)
+    return {
+        # Changes whenever anything on the page would: the page skips redrawing otherwise.
+        "version": f"{version}.{services.request_log.last_seq}.{services.faults.revision}",
+        "now": services.clock.time(),
+        "accounts": accounts,
+        "events": _catalogue(accounts, settings),
+        "deliveries": deliveries,
+        "delivery_total": total,
+        "requests": services.request_log.newest(DASHBOARD_LIMIT),
+        "faults": services.faults.describe(),
+        "settings": settings.to_dict(),
+    }
 
 
 def _account_view(account: Account, settings: EmulatorSettings) -> dict[str, Any]:
@@ -168,10 +182,23 @@ def send_sample(services: Services, request: Request) -> Response:
         if owner is None:
             raise ApiError(404, "not_found", f"subscription {subscription_id} was not found", field="subscription_id")
         delivery = services.sample_delivery(*owner)
-    note = services.dispatcher.attempt(delivery, 0)
+    return _attempt_answer(owner[0], services.dispatcher.attempt(delivery, 0))
+
+
+def resend(services: Services, request: Request) -> Response:
+    """Sends a recorded attempt's exact body again, newly signed, and answers with the new attempt."""
+    attempt_id = required_string(request.json_body(), "attempt_id")
+    try:
+        client_id, note = services.resend(attempt_id)
+    except LookupError as problem:
+        raise ApiError(404, "not_found", str(problem), field="attempt_id") from None
+    return _attempt_answer(client_id, note)
+
+
+def _attempt_answer(client_id: str, note: Notification | None) -> Response:
     if note is None:
         raise ApiError(409, "conflict", "the subscription or its webhook went away before the event was sent")
-    return json_response(200, {"delivery": delivery_view(owner[0], note)})
+    return json_response(200, {"delivery": delivery_view(client_id, note)})
 
 
-__all__ = ["register"]
+__all__ = ("FIRST_SNAPSHOT_MARKER", "register", "snapshot_document")

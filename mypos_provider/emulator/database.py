@@ -73,4 +73,4 @@ class Database:
             return {"format": FORMAT, "version": VERSION, "settings": self._settings.to_dict(), **store.to_dict()}
 
 
-__all__ = ["Database"]
+__all__ = ("Database",)

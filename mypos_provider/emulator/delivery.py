@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import heapq
 import itertools
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .catalogue import build_payload, event_by_id, terminal_id_of
 from .clock import Clock
 from .database import Database
 from .models import Notification, Store
-from .sender import OwnAddress, post
+from .sender import Answer, OwnAddress, post
 from .settings import EmulatorSettings
 from .signing import render_body, signature_header
 
@@ -34,6 +35,25 @@ class Delivery:
     generation: int
     # An explicit sandbox request (/fake) reaches the webhook even when it is inactive.
     ignore_inactive: bool = False
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    # A resend: the attempt whose exact body goes out again, newly signed, once (no retries follow).
+    resend_of: Notification | None = None
+
+
+def resending(client_id: str, note: Notification, event_id: str, generation: int) -> Delivery:
+    """The delivery `note` was an attempt of, to be sent once more as an explicit request. Runs in a
+    transaction; the copy of `note` keeps what it recorded, whatever happens to the stored one."""
+    return Delivery(
+        client_id,
+        note.subscription_id,
+        note.webhook_id,
+        event_id,
+        note.payload,
+        generation,
+        ignore_inactive=True,
+        id=note.delivery_key,
+        resend_of=dataclasses.replace(note),
+    )
 
 
 class _Scheduler:
@@ -139,11 +159,12 @@ class Dispatcher:
     def attempt(self, delivery: Delivery, retry_count: int) -> Notification | None:
         target = self._target(delivery)
         if target is None:
-            return None  # the webhook or subscription went away: myPOS stops delivering too
+            if retry_count > 0 and delivery.resend_of is None:
+                self._stop_retrying(delivery)  # the webhook or subscription went away: myPOS stops too
+            return None
         settings = self._db.settings
         clock = self._db.clock
-        timestamp = int(clock.time())
-        signature = signature_header(target.secret, delivery.payload, settings.signing_scheme, timestamp)
+        signature = signature_header(target.secret, delivery.payload, settings.signing_scheme, int(clock.time()))
         headers = {
             "Content-Type": "application/json",
             "User-Agent": USER_AGENT,
@@ -151,32 +172,19 @@ class Dispatcher:
             "X-myPOS-Signature": signature,
         }
         sent_on = clock.time()
-        body = render_body(delivery.payload, settings.body_style)
+        body = _body(delivery, settings.body_style)
         answer = post(target.url, body, headers, settings.delivery_timeout, self._own_address)
-        retry_delay = _retry_delay(answer.status, retry_count, settings)
-        note = Notification(
-            id=str(uuid.uuid4()),
-            event=target.event_name,
-            payload=delivery.payload,
-            sent_on=sent_on,
-            response_code=answer.status,
-            retry_count=retry_count,
-            url=target.url,
-            webhook_id=delivery.webhook_id,
-            subscription_id=delivery.subscription_id,
-            signature=signature,
-            body=body.decode("ascii"),
-            answer=answer.body,
-            answered_in=answer.seconds,
-            error=answer.error,
-            next_retry_at=None if retry_delay is None else clock.time() + retry_delay,
-        )
-        if not self._record(delivery, note):
+        retry_delay = None if delivery.resend_of else _retry_delay(answer.status, retry_count, settings)
+        next_retry_at = None if retry_delay is None else clock.time() + retry_delay
+        note = _notification(delivery, target, retry_count, sent_on, body, answer)
+        note = dataclasses.replace(note, signature=signature, next_retry_at=next_retry_at)
+        recorded = self._record(delivery, note)
+        if recorded is None:
             return None
         if retry_delay is not None:
             retry = functools.partial(self.attempt, delivery, retry_count + 1)
             self._scheduler.call_later(retry_delay, retry)
-        return note
+        return recorded
 
     def _target(self, delivery: Delivery) -> _Target | None:
         """Re-reads the webhook each attempt, as a retrying sender would: a new URL or secret applies."""
@@ -193,13 +201,58 @@ class Dispatcher:
             name = event.name(self._db.settings.event_naming) if event else delivery.event_id
             return _Target(hook.payload_url, hook.secret, name)
 
-    def _record(self, delivery: Delivery, note: Notification) -> bool:
+    def _record(self, delivery: Delivery, note: Notification) -> Notification | None:
+        """Appends the attempt, numbered among its delivery's attempts (a resend counts as a retry)."""
         with self._db.write() as store:
             account = store.accounts.get(delivery.client_id)
             if account is None or delivery.generation != store.generation:
-                return False  # reset while the attempt was in flight (a rare, harmless extra save)
-            account.notifications.append(note)
-        return True
+                return None  # reset while the attempt was in flight (a rare, harmless extra save)
+            earlier = sum(1 for known in account.notifications if known.delivery_key == delivery.id)
+            retry_count = earlier if delivery.resend_of else note.retry_count
+            recorded = dataclasses.replace(note, attempt=earlier + 1, retry_count=retry_count)
+            account.notifications.append(recorded)
+        return recorded
+
+    def _stop_retrying(self, delivery: Delivery) -> None:
+        """A retry that finds its target gone ends the delivery: the attempt that scheduled it no longer
+        promises one."""
+        with self._db.write() as store:
+            account = store.accounts.get(delivery.client_id)
+            notes = account.notifications if account else []
+            scheduled = [n for n in notes if n.delivery_key == delivery.id and n.resent_from is None]
+            if scheduled:
+                scheduled[-1].next_retry_at = None
+
+
+def _body(delivery: Delivery, body_style: str) -> bytes:
+    """A resend repeats the recorded bytes exactly; records of older versions kept none, so it re-renders."""
+    if delivery.resend_of is not None and delivery.resend_of.body:
+        return delivery.resend_of.body.encode("utf-8")
+    return render_body(delivery.payload, body_style)
+
+
+def _notification(
+    delivery: Delivery, target: _Target, retry_count: int, sent_on: float, body: bytes, answer: Answer
+) -> Notification:
+    return Notification(
+        id=str(uuid.uuid4()),
+        event=target.event_name,
+        payload=delivery.payload,
+        sent_on=sent_on,
+        response_code=answer.status,
+        retry_count=retry_count,
+        url=target.url,
+        webhook_id=delivery.webhook_id,
+        subscription_id=delivery.subscription_id,
+        body=body.decode("ascii"),
+        answer=answer.body,
+        answered_in=answer.seconds,
+        error=answer.error,
+        delivery_id=delivery.id,
+        resent_from=delivery.resend_of.id if delivery.resend_of else None,
+        request_headers=[list(header) for header in answer.sent_headers],
+        answer_headers=[list(header) for header in answer.headers],
+    )
 
 
 def _retry_delay(status: int | None, retry_count: int, settings: EmulatorSettings) -> float | None:

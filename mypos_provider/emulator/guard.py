@@ -174,7 +174,7 @@ class ControlGuard:
         return Response(303, b"", None, headers)
 
 
-__all__ = [
+__all__ = (
     "COOKIE_NAME",
     "DASHBOARD_PATH",
     "TOKEN_ENVIRONMENT_VARIABLE",
@@ -183,4 +183,4 @@ __all__ = [
     "checked_token",
     "is_loopback_name",
     "listens_on_loopback_only",
-]
+)

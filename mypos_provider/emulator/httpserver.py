@@ -253,4 +253,4 @@ class _Handler(BaseHTTPRequestHandler):
             sys.stderr.write(f"{self.address_string()} {line}\n")
 
 
-__all__ = ["EmulatorHTTPServer", "ServerLimits"]
+__all__ = ("EmulatorHTTPServer", "ServerLimits")

@@ -68,6 +68,11 @@ class Notification:
     answered_in: float | None = None  # real seconds until the receiver answered
     error: str | None = None  # why no HTTP answer came back
     next_retry_at: float | None = None  # when the next attempt is due, if one is scheduled
+    delivery_id: str = ""  # the delivery (one event to one webhook) it is an attempt of
+    attempt: int = 0  # its place among that delivery's attempts, resends included
+    resent_from: str | None = None  # a resend: the attempt whose body it sent again
+    request_headers: list[list[str]] = field(default_factory=list)  # [name, value], as sent
+    answer_headers: list[list[str]] = field(default_factory=list)  # [name, value], as answered (bounded)
 
     @staticmethod
     def counts_as_delivered(response_code: int | None) -> bool:
@@ -77,6 +82,15 @@ class Notification:
     @property
     def delivered(self) -> bool:
         return self.counts_as_delivered(self.response_code)
+
+    @property
+    def delivery_key(self) -> str:
+        """What groups attempts: records of older versions, which had no delivery id, stand alone."""
+        return self.delivery_id or self.id
+
+    @property
+    def number(self) -> int:
+        return self.attempt or self.retry_count + 1
 
 
 @dataclass
@@ -205,7 +219,7 @@ class Store:
             account.webhooks = {hook.id: hook for hook in (_typed(Webhook, raw) for raw in saved["webhooks"])}
             subs = (_typed(Subscription, raw) for raw in saved["subscriptions"])
             account.subscriptions = {sub.id: sub for sub in subs}
-            account.notifications = [_typed(Notification, raw) for raw in saved["notifications"]]
+            account.notifications = [_pending_nothing(_typed(Notification, raw)) for raw in saved["notifications"]]
             _check_references(account)
             accounts[account.client_id] = account
         tokens = {token.value: token for token in (_typed(Token, raw) for raw in data["tokens"])}
@@ -249,6 +263,12 @@ def _typed(cls: type[_Record], raw: Any) -> _Record:
         if allowed is not None and (not isinstance(value, allowed) or wrong_bool):
             raise TypeError(f"{cls.__name__}.{name} has the wrong type ({type(value).__name__})")
     return record
+
+
+def _pending_nothing(note: Notification) -> Notification:
+    # Retries are not rescheduled after a restart: a saved "next retry at" would promise one forever.
+    note.next_retry_at = None
+    return note
 
 
 def _check_references(account: Account) -> None:

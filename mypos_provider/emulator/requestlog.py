@@ -73,4 +73,4 @@ def _milliseconds(entry: LoggedRequest) -> float:
     return round(entry.duration * 1000, 1)
 
 
-__all__ = ["REQUEST_LOG_LIMIT", "LoggedRequest", "RequestLog"]
+__all__ = ("REQUEST_LOG_LIMIT", "LoggedRequest", "RequestLog")

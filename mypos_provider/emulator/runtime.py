@@ -15,6 +15,7 @@ from .core import EmulatorCore
 from .guard import DASHBOARD_PATH, ControlTokenRequired, listens_on_loopback_only
 from .httpserver import EmulatorHTTPServer, ServerLimits
 from .settings import EmulatorSettings
+from .views import delivery_view
 
 
 def _shut_down_promptly(server: EmulatorHTTPServer) -> None:
@@ -188,3 +189,12 @@ class Emulator:
         if client_id is not None and client_id not in self._services.client_ids():
             raise ValueError(f"unknown account {client_id!r}")
         return self._services.emit(event_id, client_id, terminal_id, payload, wait=wait)
+
+    def resend(self, attempt_id: str) -> dict[str, Any]:
+        """Sends that attempt's exact body again, newly signed, as one more attempt of its delivery; answers the
+        new attempt (see POST /_emulator/resend). LookupError: no such attempt; ValueError: its webhook or
+        subscription is gone."""
+        client_id, note = self._services.resend(attempt_id)
+        if note is None:
+            raise ValueError(f"the webhook or subscription of attempt {attempt_id} is gone")
+        return delivery_view(client_id, note)

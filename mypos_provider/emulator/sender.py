@@ -14,11 +14,14 @@ import ipaddress
 import socket
 import ssl
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 ANSWER_EXCERPT_BYTES = 2048
+HEADER_RECORD_BYTES = 8192  # names and values together, per attempt and direction
+Header = tuple[str, str]
 _IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
@@ -30,6 +33,24 @@ class Answer:
     seconds: float | None = None  # real time from connecting to the receiver's answer
     body: str = ""  # the start of the receiver's answer body
     error: str | None = None  # why no HTTP answer came back
+    headers: tuple[Header, ...] = ()  # the receiver's answer headers, as many as fit HEADER_RECORD_BYTES
+    sent_headers: tuple[Header, ...] = ()  # every request header, http.client's own included, in order
+
+
+def bounded(headers: Iterable[Header], limit: int = HEADER_RECORD_BYTES) -> tuple[Header, ...]:
+    """The leading headers that fit `limit` bytes: a receiver cannot make the emulator keep megabytes."""
+    kept: list[Header] = []
+    used = 0
+    for name, value in headers:
+        used += len(name) + len(value)
+        if used > limit:
+            break
+        kept.append((name, value))
+    return tuple(kept)
+
+
+def _header_text(value: Any) -> str:
+    return value.decode("latin-1") if isinstance(value, bytes) else str(value)
 
 
 def _plain(ip: str) -> _IPAddress:
@@ -80,6 +101,12 @@ class _Connection(http.client.HTTPConnection):
         super().__init__(host, port, timeout=timeout)
         self._own = own
         self._tls = tls
+        self.sent_headers: list[Header] = []
+
+    def putheader(self, header: str | bytes, *values: Any) -> None:
+        # Every header passes here, Host, Accept-Encoding and Content-Length too: the record is what went out.
+        self.sent_headers.append((_header_text(header), ", ".join(_header_text(value) for value in values)))
+        super().putheader(header, *values)
 
     def connect(self) -> None:
         sock = socket.create_connection((self.host, self.port), self.timeout)
@@ -111,9 +138,11 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float, own: Ow
         response = connection.getresponse()
         excerpt = response.read(ANSWER_EXCERPT_BYTES)  # never more: a receiver cannot flood the emulator
         elapsed = time.perf_counter() - started
-        return Answer(response.status, elapsed, excerpt.decode("utf-8", "replace"))
+        text = excerpt.decode("utf-8", "replace")
+        sent = bounded(connection.sent_headers)
+        return Answer(response.status, elapsed, text, headers=bounded(response.getheaders()), sent_headers=sent)
     except (OSError, http.client.HTTPException, _SelfDelivery) as problem:
-        return Answer(None, error=_describe(problem, timeout))
+        return Answer(None, error=_describe(problem, timeout), sent_headers=bounded(connection.sent_headers))
     finally:
         connection.close()
 
@@ -139,4 +168,4 @@ def _describe(problem: BaseException, timeout: float) -> str:
     return f"network error: {getattr(problem, 'strerror', None) or type(problem).__name__}"
 
 
-__all__ = ["ANSWER_EXCERPT_BYTES", "Answer", "OwnAddress", "post"]
+__all__ = ("ANSWER_EXCERPT_BYTES", "HEADER_RECORD_BYTES", "Answer", "Header", "OwnAddress", "bounded", "post")

@@ -11,9 +11,10 @@ from . import views
 from .catalogue import build_payload, event_by_id, event_by_name
 from .clock import Clock
 from .database import Database
-from .delivery import Delivery, Dispatcher, plan_deliveries
+from .delivery import Delivery, Dispatcher, plan_deliveries, resending
 from .faults import FaultSet
-from .models import Subscription
+from .history import DeliveryFilter, delivery_log
+from .models import Notification, Store, Subscription
 from .requestlog import RequestLog
 from .settings import EmulatorSettings
 
@@ -91,6 +92,22 @@ class Services:
             attempts.sort(key=lambda item: (item[0], item[1]), reverse=True)
             return [views.delivery_view(owner, note) for _, _, owner, note in attempts[:limit]]
 
+    def delivery_log(self, wanted: DeliveryFilter, limit: int) -> tuple[list[dict[str, Any]], int]:
+        """Deliveries with their attempts, for the dashboard; and how many the filter admits in all."""
+        with self.db.read() as store:
+            return delivery_log(store, wanted, self.clock.time(), limit)
+
+    def resend(self, attempt_id: str) -> tuple[str, Notification | None]:
+        """Sends the exact body of attempt `attempt_id` again, newly signed, to its webhook as it is now (also
+        when inactive: it is an explicit request), as one more attempt of the same delivery that no retries
+        follow. Answers the account and the new attempt, which is None when the webhook or subscription is
+        gone; raises LookupError for an unknown attempt."""
+        with self.db.read() as store:
+            client_id, note = _attempt(store, attempt_id)
+            sub = store.accounts[client_id].subscriptions.get(note.subscription_id)
+            delivery = resending(client_id, note, sub.event_id if sub else "", store.generation)
+        return client_id, self.dispatcher.attempt(delivery, note.retry_count)
+
     def sample_delivery(self, client_id: str, sub: Subscription) -> Delivery:
         """One invented event for one subscription, as myPOS's sandbox sends on request: it reaches the
         webhook even when inactive, with a terminal the filter lets through. Runs in a transaction."""
@@ -126,4 +143,12 @@ class Services:
         return {"deliveries": len(deliveries), "notifications": [views.notification_view(n, settings) for n in notes]}
 
 
-__all__ = ["Services"]
+def _attempt(store: Store, attempt_id: str) -> tuple[str, Notification]:
+    for account in store.accounts.values():
+        for note in account.notifications:
+            if note.id == attempt_id:
+                return account.client_id, note
+    raise LookupError(f"attempt {attempt_id} was not found")
+
+
+__all__ = ("Services",)

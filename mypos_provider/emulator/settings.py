@@ -6,6 +6,7 @@ import dataclasses
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 EVENT_NAMINGS = ("com", "eu")
@@ -71,23 +72,25 @@ def _delays(name: str, value: Any) -> list[float]:
     return [_non_negative(name, delay) for delay in value]
 
 
-_VALIDATORS: dict[str, Callable[[str, Any], Any]] = {
-    "token_lifetime": _positive,
-    "latency": _non_negative,
-    "event_naming": _one_of(EVENT_NAMINGS),
-    "signing_scheme": _one_of(SIGNING_SCHEMES),
-    "body_style": _one_of(BODY_STYLES),
-    "require_scope": _boolean,
-    "wrap_single_objects": _boolean,
-    "create_status": _one_of(CREATE_STATUSES),
-    "delete_status": _one_of(DELETE_STATUSES),
-    "created_on_format": _one_of(CREATED_ON_FORMATS),
-    "delivery_retry_delays": _delays,
-    "delivery_timeout": _positive,
-    "default_page_size": _page_size,
-    "max_page_size": _page_size,
-    "allow_duplicate_subscriptions": _boolean,
-}
+_VALIDATORS: Mapping[str, Callable[[str, Any], Any]] = MappingProxyType(
+    {
+        "token_lifetime": _positive,
+        "latency": _non_negative,
+        "event_naming": _one_of(EVENT_NAMINGS),
+        "signing_scheme": _one_of(SIGNING_SCHEMES),
+        "body_style": _one_of(BODY_STYLES),
+        "require_scope": _boolean,
+        "wrap_single_objects": _boolean,
+        "create_status": _one_of(CREATE_STATUSES),
+        "delete_status": _one_of(DELETE_STATUSES),
+        "created_on_format": _one_of(CREATED_ON_FORMATS),
+        "delivery_retry_delays": _delays,
+        "delivery_timeout": _positive,
+        "default_page_size": _page_size,
+        "max_page_size": _page_size,
+        "allow_duplicate_subscriptions": _boolean,
+    }
+)
 
 
 @dataclass

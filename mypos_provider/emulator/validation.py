@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -11,7 +12,9 @@ from .errors import validation_error
 from .settings import EmulatorSettings
 
 SECRET_MAX_LENGTH = 32  # documented on myPOS's webhook-properties page
-_BOOLEAN_SPELLINGS = {"0": False, "1": True, "true": True, "false": False, "True": True, "False": False}
+_BOOLEAN_SPELLINGS = MappingProxyType(
+    {"0": False, "1": True, "true": True, "false": False, "True": True, "False": False}
+)
 
 
 def pagination(query: Mapping[str, str], settings: EmulatorSettings) -> tuple[int, int]:

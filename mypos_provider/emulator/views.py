@@ -71,26 +71,37 @@ def notification_view(note: Notification, settings: EmulatorSettings) -> dict[st
     }
 
 
+def payload_id(payload: Any) -> str | None:
+    """The event's own id, as its receiver sees it: the same for every webhook and every attempt."""
+    found = payload.get("id") if isinstance(payload, dict) else None
+    return found if isinstance(found, str) else None
+
+
 def delivery_view(client_id: str, note: Notification) -> dict[str, Any]:
     """One attempt with everything a developer debugging a receiver wants (control plane only).
     Times are epoch seconds whatever `created_on_format` says: this shape is the emulator's own."""
     return {
         "id": note.id,
+        "delivery_id": note.delivery_key,
         "client_id": client_id,
         "event": note.event,
+        "payload_id": payload_id(note.payload),
         "webhook_id": note.webhook_id,
         "subscription_id": note.subscription_id,
         "url": note.url,
-        "attempt": note.retry_count + 1,
+        "attempt": note.number,
         "retry_count": note.retry_count,
+        "resent_from": note.resent_from,
         "sent_on": note.sent_on,
         "delivered": note.delivered,
         "response_code": note.response_code,
         "answered_in_ms": None if note.answered_in is None else round(note.answered_in * 1000, 1),
         "answer": note.answer,
+        "answer_headers": [list(header) for header in note.answer_headers],
         "error": note.error,
         "next_retry_at": note.next_retry_at,
         "signature": note.signature,
+        "request_headers": [list(header) for header in note.request_headers],
         "body": note.body,
     }
 

@@ -26,15 +26,18 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page_wait(browser: Any) -> Any:
-    """WebDriverWait that polls every 50 ms for up to 20 s (the page itself polls once a second)."""
+    """WebDriverWait that polls every 50 ms for up to 20 s (the page itself polls once a second). An element
+    that a redraw replaced while it was being read is looked up again, as a missing one is."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(browser, timeout=20, poll_frequency=0.05)
+    return WebDriverWait(browser, timeout=20, poll_frequency=0.05, ignored_exceptions=(StaleElementReferenceException,))
 
 
-def create_demo_webhook(emulator: Emulator, url: str) -> str:
+def create_demo_webhook(emulator: Emulator, url: str, *more_event_ids: str) -> str:
     """A webhook of the demo account (secret "browser-test-receiver-secret-01") at `url`, subscribed to
-    pos.payment.completed; answers the subscription id. Straight through /v1, as any client would."""
+    pos.payment.completed (and to `more_event_ids`); answers the first subscription's id. Straight through
+    /v1, as any client would."""
     session = requests.Session()
     session.trust_env = False
     form = {"grant_type": "client_credentials"}
@@ -47,12 +50,13 @@ def create_demo_webhook(emulator: Emulator, url: str) -> str:
         data={"payload_url": url, "secret": "browser-test-receiver-secret-01"},
         timeout=10,
     ).json()["webhook"]
-    sub = session.post(
-        f"{emulator.api_url}/subscriptions",
-        data={"webhook_id": hook["id"], "event_id": PAYMENT_COMPLETED_ID},
-        timeout=10,
-    ).json()["subscription"]
-    return str(sub["id"])
+    subs = [
+        session.post(
+            f"{emulator.api_url}/subscriptions", data={"webhook_id": hook["id"], "event_id": event_id}, timeout=10
+        ).json()["subscription"]
+        for event_id in (PAYMENT_COMPLETED_ID, *more_event_ids)
+    ]
+    return str(subs[0]["id"])
 
 
 @pytest.fixture
@@ -61,6 +65,6 @@ def make_demo_webhook() -> Callable[[Emulator, str], str]:
 
 
 @pytest.fixture
-def api_for_demo(emulator: Emulator) -> Callable[[str], str]:
+def api_for_demo(emulator: Emulator) -> Callable[..., str]:
     """create_demo_webhook on the test's emulator, for the tests that need no engine."""
-    return lambda url: create_demo_webhook(emulator, url)
+    return lambda url, *more_event_ids: create_demo_webhook(emulator, url, *more_event_ids)

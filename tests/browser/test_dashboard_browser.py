@@ -1,6 +1,7 @@
 """The dashboard in a real browser (headless Chromium): a stack deployed through the engine shows up, a
 sample event reaches the running example receiver and its delivery appears; with the receiver stopped the
-delivery fails visibly and is retried. The page keeps the control plane's protections."""
+delivery fails visibly and its retries gather under it. The page keeps the control plane's protections.
+Debugging deliveries (resend, filters, search, the full exchange, the layout): test_dashboard_debugging.py."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 from selenium.webdriver.common.by import By
 
-from harness.browser import REBOUND_HOST
+from harness.browser import REBOUND_HOST, click, text_of
 from harness.engine import Deployment
 from harness.receiver import example_receiver
 from mypos_provider.emulator import Emulator
@@ -30,10 +31,6 @@ def receiver() -> Iterator[Any]:
 
 def delivery_rows(browser: Any, css: str = "") -> list[Any]:
     return browser.find_elements(By.CSS_SELECTOR, f"#deliveries tr.delivery{css}")
-
-
-def row_text(row: Any) -> str:
-    return " ".join(cell.text for cell in row.find_elements(By.TAG_NAME, "td"))
 
 
 @pytest.mark.engine
@@ -59,33 +56,35 @@ def test_a_deployed_webhook_its_delivery_and_a_failed_retry_show_in_the_browser(
     assert f"{receiver.url}/mypos/orders" in hook.text and "active" in hook.text
 
     browser.find_element(By.CSS_SELECTOR, f'button[data-send-sample="{sub_id}"]').click()
-    (delivered,) = page_wait.until(lambda b: delivery_rows(b, ".delivered"))
-    assert "pos.payment.completed" in row_text(delivered) and "200" in row_text(delivered)
+    delivered = text_of(page_wait, "#deliveries tr.delivery.delivered")
+    assert "pos.payment.completed" in delivered and "200" in delivered
     assert [d.event for d in receiver.accepted] == ["pos.payment.completed"]  # it verified the signature
 
     receiver.stop()
     browser.find_element(By.CSS_SELECTOR, f'button[data-send-sample="{sub_id}"]').click()
-    failed = page_wait.until(lambda b: delivery_rows(b, '.failed td[data-attempt="1"]'))
-    assert failed
-    retried = page_wait.until(lambda b: delivery_rows(b, ".failed") if len(delivery_rows(b, ".failed")) >= 2 else None)
-    assert any("#2" in row_text(row) for row in retried)
-    assert all("connection refused" in row_text(row) for row in retried)
+    retries = len(emulator.settings.delivery_retry_delays)
+    page_wait.until(lambda b: delivery_rows(b, f'.failed td[data-attempts="{1 + retries}"]'))
+    click(page_wait, "#deliveries tr.delivery.failed")
+    attempts = page_wait.until(
+        lambda b: [(a.get_attribute("data-attempt"), a.text) for a in b.find_elements(By.CSS_SELECTOR, "li.attempt")]
+    )
+    assert [number for number, _ in attempts] == [str(n) for n in range(1 + retries, 0, -1)]
+    assert all("connection refused" in text for _, text in attempts)
 
 
-def test_a_delivery_row_opens_its_signature_body_and_answer(
+def test_a_delivery_row_opens_its_attempt_with_the_signature_body_and_answer(
     emulator: Emulator, receiver: Any, browser: Any, page_wait: Any, api_for_demo: Any
 ) -> None:
     sub_id = api_for_demo(receiver.url)
 
     browser.get(emulator.dashboard_url)
     page_wait.until(lambda b: b.find_element(By.CSS_SELECTOR, f'button[data-send-sample="{sub_id}"]')).click()
-    (row,) = page_wait.until(lambda b: delivery_rows(b, ".delivered"))
-    row.click()
+    page_wait.until(lambda b: delivery_rows(b, ".delivered"))
+    click(page_wait, "#deliveries tr.delivery.delivered")
 
-    details = page_wait.until(lambda b: b.find_element(By.CSS_SELECTOR, "tr.details"))
-    assert details.find_element(By.CSS_SELECTOR, ".signature").text.startswith("t=")
-    assert '"event":"pos.payment.completed"' in details.find_element(By.CSS_SELECTOR, ".body").text
-    assert "HTTP 200" in details.find_element(By.CSS_SELECTOR, ".answer").text
+    assert text_of(page_wait, 'tr.details tr[data-header="x-mypos-signature"] td').startswith("t=")
+    assert '"event": "pos.payment.completed"' in text_of(page_wait, "tr.details pre.body")
+    assert "HTTP 200" in text_of(page_wait, "tr.details .response .status-line")
 
 
 def test_the_secret_is_masked_until_revealed(

@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import requests
 
-from mypos_provider.emulator import Emulator
+from mypos_provider.emulator import Emulator, ManualClock
 
 if TYPE_CHECKING:
     from conftest import ApiClient, Control, Receiver
 
 SECRET = "dashboard-secret-0123456789abcd"
+TRANSFER_APPROVED_ID = "f82c6caa-d052-4dd3-9044-5be41b36a466"
 
 
 @pytest.fixture
@@ -74,6 +75,38 @@ def test_the_page_needs_the_token_when_one_is_set() -> None:
     assert answer.status_code == 401
 
 
+def first_snapshot_text(html: str) -> str:
+    opening = '<script type="application/json" id="first-snapshot">'
+    start = html.index(opening) + len(opening)
+    return html[start : html.index("</script>", start)]
+
+
+def test_the_page_arrives_with_the_current_snapshot_inside(emulator: Emulator, hook: dict[str, Any]) -> None:
+    html = requests.get(f"{emulator.url}/_emulator/ui", timeout=5).text
+
+    first = json.loads(first_snapshot_text(html))
+
+    assert [w["payload_url"] for a in first["accounts"] for w in a["webhooks"]] == [hook["payload_url"]]
+    assert {"deliveries", "events", "requests", "settings", "version"} <= set(first)
+
+
+def test_markup_in_the_embedded_snapshot_cannot_end_its_script_block(emulator: Emulator, api: ApiClient) -> None:
+    hostile = "http://127.0.0.1:9/</script><script>alert(1)</script>&amp;"
+    api.create_webhook(payload_url=hostile, secret=SECRET)
+
+    html = requests.get(f"{emulator.url}/_emulator/ui", timeout=5).text
+
+    embedded = first_snapshot_text(html)
+    assert "<" not in embedded and ">" not in embedded and "&" not in embedded
+    assert json.loads(embedded)["accounts"][0]["webhooks"][0]["payload_url"] == hostile
+
+
+def test_the_page_never_holds_a_webhook_secret(emulator: Emulator, subscription: dict[str, Any]) -> None:
+    html = requests.get(f"{emulator.url}/_emulator/ui", timeout=5).text
+
+    assert SECRET not in html
+
+
 # The snapshot
 
 
@@ -121,6 +154,113 @@ def test_the_snapshot_shows_fault_rules_and_settings(control: Control) -> None:
     assert shown["settings"]["delivery_retry_delays"] == [0.2, 0.5, 1.0]
 
 
+# Deliveries: attempts grouped under the delivery they belong to
+
+
+def test_the_snapshot_groups_the_attempts_of_a_delivery_under_it_newest_first(
+    control: Control, receiver: Receiver, subscription: dict[str, Any], wait_until: Any
+) -> None:
+    control.settings(delivery_retry_delays=[0.05])
+    receiver.answer_with(503, then=200)
+    control.emit("pos.payment.completed", wait=True, terminal_id="90004889")
+
+    (delivery,) = wait_until(lambda: [d for d in snapshot(control)["deliveries"] if len(d["attempts"]) == 2])
+
+    assert [(a["attempt"], a["response_code"]) for a in delivery["attempts"]] == [(2, 200), (1, 503)]
+    assert {a["delivery_id"] for a in delivery["attempts"]} == {delivery["id"]}
+
+
+@pytest.mark.parametrize(
+    ("statuses", "retry_delays", "outcome"),
+    [((200,), [], "delivered"), ((500,), [30.0], "retrying"), ((500,), [], "failed"), ((500, 200), [0.0], "delivered")],
+)
+def test_a_delivery_shows_the_outcome_of_its_latest_attempt(
+    control: Control,
+    receiver: Receiver,
+    subscription: dict[str, Any],
+    wait_until: Any,
+    statuses: tuple[int, ...],
+    retry_delays: list[float],
+    outcome: str,
+) -> None:
+    control.settings(delivery_retry_delays=retry_delays)
+    receiver.answer_with(*statuses[:-1], then=statuses[-1])
+
+    control.emit("pos.payment.completed", wait=True, terminal_id="90004889")
+
+    (delivery,) = wait_until(
+        lambda: [d for d in snapshot(control)["deliveries"] if len(d["attempts"]) == len(statuses)]
+    )
+    assert delivery["outcome"] == outcome
+
+
+def test_a_delivery_whose_webhook_went_away_stops_retrying(
+    api: ApiClient,
+    control: Control,
+    receiver: Receiver,
+    hook: dict[str, Any],
+    subscription: dict[str, Any],
+    wait_until: Any,
+) -> None:
+    control.settings(delivery_retry_delays=[0.2])
+    receiver.answer_with(500)
+    control.emit("pos.payment.completed", wait=True, terminal_id="90004889")
+    api.patch(f"/webhooks/{hook['id']}", data={"is_active": "false"})
+
+    wait_until(lambda: snapshot(control)["deliveries"][0]["outcome"] == "failed")
+
+    assert len(snapshot(control)["deliveries"][0]["attempts"]) == 1
+
+
+def test_a_resend_shows_as_one_more_attempt_of_its_delivery(control: Control, subscription: dict[str, Any]) -> None:
+    first = control.emit("pos.payment.completed", wait=True, terminal_id="90004889")["notifications"][0]
+
+    control.ok("POST", "/resend", json={"attempt_id": first["id"]})
+
+    (delivery,) = snapshot(control)["deliveries"]
+    assert [a["resent_from"] for a in delivery["attempts"]] == [first["id"], None]
+
+
+def test_the_snapshot_holds_no_webhook_secret_after_deliveries(control: Control, subscription: dict[str, Any]) -> None:
+    first = control.emit("pos.payment.completed", wait=True, terminal_id="90004889")["notifications"][0]
+    control.ok("POST", "/resend", json={"attempt_id": first["id"]})
+
+    assert SECRET not in json.dumps(snapshot(control))
+
+
+# Filters and search
+
+
+@pytest.fixture
+def two_hooks(api: ApiClient, receiver: Receiver) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One webhook subscribed to payments, another to payments and approved transfers."""
+    one = api.create_webhook(payload_url=receiver.url, secret=SECRET)
+    two = api.create_webhook(payload_url=receiver.url + "/two", secret=SECRET)
+    api.subscribe(one["id"]), api.subscribe(two["id"]), api.subscribe(two["id"], event_id=TRANSFER_APPROVED_ID)
+    return one, two
+
+
+def shown(control: Control, **query: str) -> list[tuple[str, str]]:
+    return [(d["event"], d["webhook_id"]) for d in snapshot(control, **query)["deliveries"]]
+
+
+def test_the_snapshot_filters_deliveries_by_webhook(control: Control, two_hooks: tuple[dict[str, Any], ...]) -> None:
+    one, two = two_hooks
+    control.emit("pos.payment.completed", wait=True)
+
+    assert shown(control, webhook_id=one["id"]) == [("pos.payment.completed", one["id"])]
+
+
+def test_the_snapshot_filters_deliveries_by_event_type(control: Control, two_hooks: tuple[dict[str, Any], ...]) -> None:
+    one, two = two_hooks
+    control.emit("pos.payment.completed", wait=True)
+    control.emit("account.out-bank-transfer.approved", wait=True)
+
+    assert shown(control, event="account.out-bank-transfer.approved") == [
+        ("account.out-bank-transfer.approved", two["id"])
+    ]
+
+
 def test_the_snapshot_filters_deliveries_by_outcome(
     control: Control, receiver: Receiver, subscription: dict[str, Any]
 ) -> None:
@@ -131,7 +271,63 @@ def test_the_snapshot_filters_deliveries_by_outcome(
 
     failed = snapshot(control, outcome="failed")["deliveries"]
 
-    assert [d["response_code"] for d in failed] == [500]
+    assert [d["attempts"][0]["response_code"] for d in failed] == [500]
+
+
+def test_the_snapshot_filters_deliveries_by_how_recent_they_are(
+    clocked_api: ApiClient, clocked_control: Control, clock: ManualClock, receiver: Receiver
+) -> None:
+    created = clocked_api.create_webhook(payload_url=receiver.url, secret=SECRET)
+    clocked_api.subscribe(created["id"])
+    old = clocked_control.emit("pos.payment.completed", wait=True)["notifications"][0]
+    clock.advance(2 * 3600)
+    new = clocked_control.emit("pos.payment.completed", wait=True)["notifications"][0]
+
+    within_an_hour = snapshot(clocked_control, within="3600")["deliveries"]
+    of_all_time = snapshot(clocked_control)["deliveries"]
+
+    assert [d["attempts"][0]["id"] for d in within_an_hour] == [new["id"]]
+    assert [d["attempts"][0]["id"] for d in of_all_time] == [new["id"], old["id"]]
+
+
+@pytest.mark.parametrize("which", ["payload_id", "delivery_id", "id"])
+def test_the_snapshot_finds_a_delivery_by_part_of_its_event_delivery_or_attempt_id(
+    control: Control, two_hooks: tuple[dict[str, Any], ...], which: str
+) -> None:
+    control.emit("pos.payment.completed", wait=True)
+    control.emit("account.out-bank-transfer.approved", wait=True)
+    attempt = control.ok("GET", "/deliveries")["deliveries"][0]  # the transfer, to the second webhook
+
+    found = snapshot(control, q=attempt[which][4:20].upper())["deliveries"]
+
+    assert [d["id"] for d in found] == [attempt["delivery_id"]]
+
+
+def test_the_snapshot_finds_the_deliveries_to_a_webhook_by_its_id(
+    control: Control, two_hooks: tuple[dict[str, Any], ...]
+) -> None:
+    one, two = two_hooks
+    control.emit("pos.payment.completed", wait=True)
+
+    found = snapshot(control, q=one["id"])["deliveries"]
+
+    assert [d["webhook_id"] for d in found] == [one["id"]]
+
+
+def test_the_snapshot_counts_every_delivery_its_filters_admit(control: Control, subscription: dict[str, Any]) -> None:
+    for _ in range(3):
+        control.emit("pos.payment.completed", wait=True, terminal_id="90004889")
+
+    assert snapshot(control)["delivery_total"] == 3
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("outcome", "maybe"), ("within", "-5"), ("within", "soon"), ("within", "inf")]
+)
+def test_bad_snapshot_filters_name_the_parameter(control: Control, name: str, value: str) -> None:
+    answer = control.call("GET", "/dashboard", params={name: value})
+
+    assert (answer.status_code, answer.json()["field"]) == (400, name)
 
 
 def test_the_snapshot_version_moves_with_a_change_and_only_then(
@@ -191,8 +387,8 @@ def test_a_failed_sample_is_retried_like_any_delivery(
     first = control.ok("POST", "/sample", json={"subscription_id": subscription["id"]})["delivery"]
 
     assert first["delivered"] is False and first["next_retry_at"] is not None
-    retry = wait_until(lambda: [d for d in snapshot(control)["deliveries"] if d["attempt"] == 2])
-    assert retry[0]["response_code"] == 200
+    (delivery,) = wait_until(lambda: [d for d in snapshot(control)["deliveries"] if len(d["attempts"]) == 2])
+    assert (delivery["attempts"][0]["response_code"], delivery["outcome"]) == (200, "delivered")
 
 
 def test_send_sample_to_an_unknown_subscription_is_a_404(control: Control) -> None:

@@ -7,15 +7,20 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from mypos_provider.emulator import ManualClock
+from mypos_provider.emulator.sender import HEADER_RECORD_BYTES
 
 if TYPE_CHECKING:
-    from conftest import ApiClient, Control, Receiver
+    from conftest import ApiClient, Control, Received, Receiver
 
 START = 1_700_000_000.0
 
 
 def deliveries(control: Control, **query: str) -> list[dict[str, Any]]:
     return control.ok("GET", "/deliveries", params=query)["deliveries"]
+
+
+def exactly(count: int, found: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    return found if len(found) == count else None
 
 
 @pytest.fixture
@@ -25,13 +30,19 @@ def hook(api: ApiClient, receiver: Receiver) -> dict[str, Any]:
     return created
 
 
-def test_an_attempt_records_the_signature_header_and_the_exact_body_sent(
-    control: Control, receiver: Receiver, hook: dict[str, Any]
-) -> None:
+@pytest.fixture
+def sent(control: Control, receiver: Receiver, hook: dict[str, Any]) -> tuple[dict[str, Any], Received]:
+    """One attempt, as the emulator recorded it and as the receiver got it."""
     control.emit("pos.payment.completed", wait=True)
-
     (delivery,) = deliveries(control)
-    got = receiver.next()
+    return delivery, receiver.next()
+
+
+def test_an_attempt_records_the_signature_header_and_the_exact_body_sent(
+    sent: tuple[dict[str, Any], Received],
+) -> None:
+    delivery, got = sent
+
     assert delivery["signature"] == got.headers["X-myPOS-Signature"]
     assert delivery["body"].encode() == got.body
 
@@ -72,15 +83,82 @@ def test_the_last_attempt_has_no_next_retry(control: Control, receiver: Receiver
     assert delivery["next_retry_at"] is None
 
 
-def test_an_attempt_without_an_answer_says_why(api: ApiClient, control: Control) -> None:
+@pytest.fixture
+def closed_hook(api: ApiClient, control: Control) -> dict[str, Any]:
+    """A webhook where nobody listens, tried once."""
     control.settings(delivery_retry_delays=[])
     created = api.create_webhook(payload_url="http://127.0.0.1:9/closed")
     api.subscribe(created["id"])
+    return created
 
+
+def test_an_attempt_without_an_answer_says_why(control: Control, closed_hook: dict[str, Any]) -> None:
     control.emit("pos.payment.completed", wait=True)
 
     (delivery,) = deliveries(control)
     assert (delivery["response_code"], delivery["error"]) == (None, "connection refused")
+
+
+def test_an_attempt_records_every_request_header_as_it_went_out(sent: tuple[dict[str, Any], Received]) -> None:
+    delivery, got = sent
+
+    assert [name for name, _ in delivery["request_headers"]] == got.header_names  # Host and Content-Length too
+    assert all(got.headers[name] == value for name, value in delivery["request_headers"])
+
+
+def test_an_attempt_without_an_answer_still_records_the_request_headers(
+    control: Control, closed_hook: dict[str, Any]
+) -> None:
+    control.emit("pos.payment.completed", wait=True)
+
+    (delivery,) = deliveries(control)
+    assert dict(delivery["request_headers"])["X-myPOS-Signature"] == delivery["signature"]
+
+
+def test_an_attempt_records_the_receivers_answer_headers(
+    control: Control, receiver: Receiver, hook: dict[str, Any]
+) -> None:
+    receiver.extra_headers = {"X-Receiver-Trace": "trace-42"}
+
+    control.emit("pos.payment.completed", wait=True)
+
+    (delivery,) = deliveries(control)
+    assert ["X-Receiver-Trace", "trace-42"] in delivery["answer_headers"]
+    assert ["Content-Length", "0"] in delivery["answer_headers"]
+
+
+def test_answer_headers_are_kept_only_up_to_a_bound(control: Control, receiver: Receiver, hook: dict[str, Any]) -> None:
+    receiver.extra_headers = {f"X-Padding-{n}": "x" * 1000 for n in range(40)}
+
+    control.emit("pos.payment.completed", wait=True)
+
+    (delivery,) = deliveries(control)
+    kept = delivery["answer_headers"]
+    assert 0 < len(kept) < 40
+    assert sum(len(name) + len(value) for name, value in kept) <= HEADER_RECORD_BYTES
+
+
+def test_the_attempts_of_one_delivery_share_its_delivery_id(
+    control: Control, receiver: Receiver, hook: dict[str, Any], wait_until: Any
+) -> None:
+    control.settings(delivery_retry_delays=[0.05])
+    receiver.answer_with(503, then=200)
+
+    control.emit("pos.payment.completed", wait=True)
+
+    second, first = wait_until(lambda: exactly(2, deliveries(control)))
+    assert second["delivery_id"] == first["delivery_id"]
+    assert (first["attempt"], second["attempt"]) == (1, 2)
+
+
+def test_each_event_is_a_delivery_of_its_own(control: Control, hook: dict[str, Any]) -> None:
+    control.emit("pos.payment.completed", wait=True)
+    control.emit("pos.payment.completed", wait=True)
+
+    second, first = deliveries(control)
+
+    assert second["delivery_id"] != first["delivery_id"]
+    assert second["payload_id"] != first["payload_id"]
 
 
 def test_deliveries_come_newest_first(control: Control, hook: dict[str, Any]) -> None:

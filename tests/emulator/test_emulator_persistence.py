@@ -136,10 +136,11 @@ def test_state_file_with_malformed_objects_is_an_error(
         Emulator(state_file=state_file)
 
 
-def test_a_state_file_from_before_delivery_details_still_loads(tmp_path: Path) -> None:
-    """Notifications saved before attempts recorded signature, body and answer load with those empty."""
+def old_state_file(tmp_path: Path, **note: Any) -> Path:
+    """A state file of a version before attempts recorded their details: one webhook, one subscription and one
+    notification with the nine public fields only (and `note`'s)."""
     hook = {"id": "h1", "payload_url": "https://a.example/h", "secret": "s", "is_active": True, "created_on": 1.0}
-    note = {
+    saved = {
         "id": "n1",
         "event": "pos.payment.completed",
         "payload": {"id": "e1"},
@@ -149,16 +150,44 @@ def test_a_state_file_from_before_delivery_details_still_loads(tmp_path: Path) -
         "url": "https://a.example/h",
         "webhook_id": "h1",
         "subscription_id": "s1",
+        **note,
     }
     sub = {"id": "s1", "webhook_id": "h1", "event_id": PAYMENT_COMPLETED_ID, "filter": None, "created_on": 1.0}
-    account = {"client_secret": DEMO_CLIENT_SECRET, "webhooks": [hook], "subscriptions": [sub], "notifications": [note]}
+    account = {
+        "client_secret": DEMO_CLIENT_SECRET,
+        "webhooks": [hook],
+        "subscriptions": [sub],
+        "notifications": [saved],
+    }
     document = {"format": "mypos-emulator-state", "version": 1, "settings": {}, "accounts": {DEMO_CLIENT_ID: account}}
     state_file = tmp_path / "old.json"
     state_file.write_text(json.dumps({**document, "tokens": []}))
+    return state_file
 
-    with Emulator(state_file=state_file) as emu:
+
+def test_a_state_file_from_before_delivery_details_still_loads(tmp_path: Path) -> None:
+    """Notifications saved before attempts recorded signature, body and answer load with those empty."""
+    with Emulator(state_file=old_state_file(tmp_path)) as emu:
         listed = requests.get(f"{emu.api_url}/notifications", headers=token(emu), timeout=5).json()
         details = requests.get(f"{emu.url}/_emulator/deliveries", timeout=5).json()["deliveries"]
 
     assert [n["id"] for n in listed["notifications"]] == ["n1"]
     assert (details[0]["signature"], details[0]["body"], details[0]["error"]) == ("", "", None)
+    assert (details[0]["request_headers"], details[0]["answer_headers"]) == ([], [])
+
+
+def test_an_older_notification_is_a_delivery_of_its_own_in_the_dashboard(tmp_path: Path) -> None:
+    with Emulator(state_file=old_state_file(tmp_path)) as emu:
+        (delivery,) = requests.get(f"{emu.url}/_emulator/dashboard", timeout=5).json()["deliveries"]
+
+    assert (delivery["id"], delivery["payload_id"], delivery["outcome"]) == ("n1", "e1", "delivered")
+    assert [attempt["attempt"] for attempt in delivery["attempts"]] == [1]
+
+
+def test_after_a_restart_no_attempt_promises_a_retry(tmp_path: Path) -> None:
+    state_file = old_state_file(tmp_path, response_code=500, next_retry_at=3.0)
+
+    with Emulator(state_file=state_file) as emu:
+        (delivery,) = requests.get(f"{emu.url}/_emulator/dashboard", timeout=5).json()["deliveries"]
+
+    assert (delivery["outcome"], delivery["next_retry_at"]) == ("failed", None)

@@ -118,7 +118,7 @@ def test_emit_names_webhooks_by_resource_name_and_exits_1_when_a_delivery_failed
     done = deployment.mypos("emit", "pos.payment.completed", "--stack", "test", "--wait", "1")
 
     assert done.returncode == 1
-    assert "FAILED     orders (http://127.0.0.1:9/nobody-listens): no answer" in done.stdout
+    assert "FAILED     orders (http://127.0.0.1:9/nobody-listens): no answer: connection refused" in done.stdout
 
 
 # ---- recover ------------------------------------------------------------------------------------------

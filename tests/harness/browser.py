@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 # A foreign name that the test browser resolves to loopback: a DNS-rebinding page, in effect.
 REBOUND_HOST = "rebound.example"
@@ -59,3 +60,21 @@ def chromium(
             yield driver
         finally:
             driver.quit()
+
+
+# The dashboard redraws whole sections when anything changes, so an element found a moment ago may be gone:
+# these read and click through a WebDriverWait that ignores stale elements (tests/browser/conftest.py's).
+
+
+def text_of(page_wait: Any, css: str) -> str:
+    """The text of the element `css` finds, read again if a redraw replaced it meanwhile."""
+    from selenium.webdriver.common.by import By
+
+    return str(page_wait.until(lambda b: b.find_element(By.CSS_SELECTOR, css).text or None))
+
+
+def click(page_wait: Any, css: str) -> None:
+    """Clicks the element `css` finds, found again if a redraw replaced it meanwhile."""
+    from selenium.webdriver.common.by import By
+
+    page_wait.until(lambda b: b.find_element(By.CSS_SELECTOR, css).click() or True)
