@@ -23,7 +23,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -202,45 +202,50 @@ def run_variant(
     variant: str, n: int, latency: float, url: str, args: argparse.Namespace, repetition: int
 ) -> list[Sample]:
     """Every step of one variant on a fresh stack; after a failure the later steps are not run."""
-    control = EmulatorControl(url)
     resources = n * (2 if args.subscriptions else 1)
     samples: list[Sample] = []
     with tempfile.TemporaryDirectory() as tmp:
-        deployment = deployment_for(variant, n, args.subscriptions, url, Path(tmp))
-        failure = ""
+        failure, deployment = "", None
+        try:
+            deployment = deployment_for(variant, n, args.subscriptions, url, Path(tmp))
+        except auto.CommandError as error:
+            failure = f"stack set-up failed: {first_error(error)}"
         for step in STEPS:
             base = Sample(repetition, n, round(latency * 1000), args.parallel, shape(args), variant, step, None, 0, 0)
-            if failure:
-                samples.append(_with(base, error=f"not run: an earlier step failed ({failure})"))
-                continue
-            control.clear_requests()
-            started = time.perf_counter()
-            try:
-                result = step_action(deployment, step)(parallel=args.parallel)
-                wall: float | None = round(time.perf_counter() - started, 2)
-                failure = outcome_problem(step, result, resources)
-            except auto.CommandError as error:
-                wall, failure = None, first_error(error)
-            seen = control.requests()
-            routes = Counter(f"{r['method']} {route_of(r['path'])}" for r in seen)
-            samples.append(
-                _with(
-                    base,
-                    wall_s=None if failure else wall,
-                    requests=len(seen),
-                    peak_in_flight=peak_in_flight([r["time"] for r in seen], latency),
-                    detail="; ".join(f"{k} x{v}" for k, v in sorted(routes.items())),
-                    error=failure,
-                )
-            )
-            print(format_sample(samples[-1]), flush=True)
-        if failure:
+            if failure or deployment is None:
+                sample = replace(base, error=f"not run: {failure}")
+            else:
+                sample = measure_step(deployment, base, EmulatorControl(url), latency, resources)
+                failure = sample.error
+            samples.append(sample)
+            print(format_sample(sample), flush=True)
+        if failure and deployment is not None:
             clean_up(deployment)
     return samples
 
 
-def _with(sample: Sample, **changes: Any) -> Sample:
-    return Sample(**{**{f.name: getattr(sample, f.name) for f in fields(sample)}, **changes})
+def measure_step(
+    deployment: Deployment, base: Sample, control: EmulatorControl, latency: float, resources: int
+) -> Sample:
+    """One timed step, with the requests the emulator saw during it; a failure gives no wall time."""
+    control.clear_requests()
+    started = time.perf_counter()
+    try:
+        result = step_action(deployment, base.step)(parallel=base.parallel)
+        wall = round(time.perf_counter() - started, 2)
+        failure = outcome_problem(base.step, result, resources)
+    except auto.CommandError as error:
+        wall, failure = 0.0, first_error(error)
+    seen = control.requests()
+    routes = Counter(f"{r['method']} {route_of(r['path'])}" for r in seen)
+    return replace(
+        base,
+        wall_s=None if failure else wall,
+        requests=len(seen),
+        peak_in_flight=peak_in_flight([r["time"] for r in seen], latency),
+        detail="; ".join(f"{k} x{v}" for k, v in sorted(routes.items())),
+        error=failure,
+    )
 
 
 def clean_up(deployment: Deployment) -> None:
@@ -410,10 +415,11 @@ HEADER = f"{'round':>5} {'N':>4} {'lat':>4} {'variant':<8} {'step':<14} {'wall s
 
 
 def format_sample(s: Sample) -> str:
-    wall = f"{s.wall_s:>7}" if s.wall_s is not None else f"{'FAILED':>7}"
-    tail = f"  FAILED: {s.error}" if s.error else ""
+    skipped = s.error.startswith("not run")
+    wall = "-" if skipped else "FAILED" if s.wall_s is None else str(s.wall_s)
+    tail = f"  {s.error}" if skipped else f"  FAILED: {s.error}" if s.error else ""
     return (
-        f"{s.round:>5} {s.n:>4} {s.latency_ms:>4} {s.variant:<8} {s.step:<14} {wall} {s.requests:>5} "
+        f"{s.round:>5} {s.n:>4} {s.latency_ms:>4} {s.variant:<8} {s.step:<14} {wall:>7} {s.requests:>5} "
         f"{s.peak_in_flight:>5}  {s.detail}{tail}"
     )
 
