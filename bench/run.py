@@ -26,6 +26,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -333,9 +334,14 @@ def append_csv(rows: list[Row], path: Path) -> None:
         earlier = read_csv(path)
         path.unlink()
         append_csv(earlier, path)
+    write_rows(rows, path, FIELDS)
+
+
+def write_rows(rows: Sequence[Any], path: Path, fields: Sequence[str]) -> None:
+    """Appends dataclass rows to a CSV file, with a header line when the file is new."""
     new = not path.exists()
     with path.open("a", newline="") as out:
-        writer = csv.DictWriter(out, fieldnames=FIELDS)
+        writer = csv.DictWriter(out, fieldnames=fields)
         if new:
             writer.writeheader()
         writer.writerows(asdict(r) for r in rows)
