@@ -41,6 +41,8 @@ DEBUG_ENV = "MYPOS_DEBUG"
 LOG_FILE_ENV = "MYPOS_LOG_FILE"
 LOG_LEVEL_ENV = "MYPOS_LOG_LEVEL"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# The emulator's control token (docs/emulator.md), which `emit` sends to a guarded emulator on loopback.
+EMULATOR_CONTROL_TOKEN_ENV = "MYPOS_EMULATOR_CONTROL_TOKEN"
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,12 @@ def load_diagnostics(environ: Mapping[str, str] | None = None) -> Diagnostics:
         )
     log_file = (environ.get(LOG_FILE_ENV) or "").strip()
     return Diagnostics(bool(environ.get(DEBUG_ENV)), Path(log_file) if log_file else None, level)
+
+
+def emulator_control_token(environ: Mapping[str, str] | None = None) -> str | None:
+    """The emulator's control token from MYPOS_EMULATOR_CONTROL_TOKEN, if set."""
+    environ = os.environ if environ is None else environ
+    return (environ.get(EMULATOR_CONTROL_TOKEN_ENV) or "").strip() or None
 
 
 class _Sources:

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from ..client import ConfigError, MyPOSClient, MyPOSError
-from ..settings import Settings, load_diagnostics, load_settings
+from ..settings import Settings, emulator_control_token, load_diagnostics, load_settings
 from . import deploy, drift, listing, preview_report
 from . import emit as emitting
 from . import recover as recovering
@@ -155,7 +155,7 @@ def run_list(args: argparse.Namespace, out: TextIO) -> int:
 def run_emit(args: argparse.Namespace, out: TextIO) -> int:
     stack = PulumiStack(args.stack)
     client = connect(args, stack)
-    reasons = emitting.EmulatorDeliveryLog.serving(args.settings.api_url)
+    reasons = emitting.EmulatorDeliveryLog.serving(args.settings.api_url, emulator_control_token())
     return emitting.emit(stack, client, args.event, wait=max(0.0, args.wait), out=out, reasons=reasons)
 
 

@@ -10,7 +10,6 @@ refused, the host name could not be resolved, ...) and the report says so too (`
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,15 +18,12 @@ from urllib.parse import urlsplit
 
 import requests
 
-from ..client import MyPOSClient, Notification, Subscription
-from ..settings import is_loopback
+from ..client import MyPOSClient, Notification, Subscription, is_loopback
 from .errors import CliError
 from .stack import Stack, StackResource, names_by_id
 
 POLL_INTERVAL = 0.2
 REASON_TIMEOUT = 2.0
-# The emulator's own variable (docs/emulator.md), named here so the command line does not import the emulator.
-CONTROL_TOKEN_VARIABLE = "MYPOS_EMULATOR_CONTROL_TOKEN"
 
 
 class DeliveryReasons(Protocol):
@@ -50,12 +46,12 @@ class EmulatorDeliveryLog:
             self._session.headers["Authorization"] = f"Bearer {token}"
 
     @classmethod
-    def serving(cls, api_url: str) -> EmulatorDeliveryLog | None:
+    def serving(cls, api_url: str, token: str | None = None) -> EmulatorDeliveryLog | None:
         """The log of the emulator behind `api_url`, or None where no emulator can be (myPOS itself)."""
         parts = urlsplit(api_url)
         if not parts.hostname or not is_loopback(parts.hostname):
             return None
-        return cls(f"{parts.scheme}://{parts.netloc}/_emulator", os.environ.get(CONTROL_TOKEN_VARIABLE))
+        return cls(f"{parts.scheme}://{parts.netloc}/_emulator", token)
 
     def reason(self, attempt: Notification) -> str | None:
         if attempt.id is None or attempt.webhook_id is None:

@@ -16,6 +16,7 @@ from mypos_provider.cli.emit import EmulatorDeliveryLog, emit
 from mypos_provider.client import Credentials, MyPOSClient, RetryPolicy
 from mypos_provider.emulator import Emulator
 from mypos_provider.emulator.guard import TOKEN_ENVIRONMENT_VARIABLE
+from mypos_provider.settings import emulator_control_token
 from mypos_provider.tokens import WEBHOOK_TYPE
 
 CONTROL_TOKEN = "emit-test-control-token-0123456"
@@ -68,7 +69,7 @@ def emit_to(emulator: Emulator, payload_url: str, control_token: str | None = No
     )
     out = io.StringIO()
     stack = RecordedStack(hook["id"], payload_url)
-    reasons = EmulatorDeliveryLog.serving(emulator.api_url)
+    reasons = EmulatorDeliveryLog.serving(emulator.api_url, emulator_control_token())
     status = emit(stack, client, "pos.payment.completed", wait=0, out=out, reasons=reasons)
     return status, out.getvalue()
 
