@@ -10,9 +10,7 @@ url = pulumi.Config().get("url") or "https://shop.example.com/mypos/orders"
 
 orders = mypos.Webhook("orders", payload_url=url)  # secret omitted: one is generated once and kept
 mypos.Subscription("ordersPaid", webhook_id=orders.id, event="pos.payment.completed")
-mypos.Subscription(
-    "ordersCancelled", webhook_id=orders.id, event="pos.payment.cancelled", terminal_ids=["90004889"]
-)
+mypos.Subscription("ordersCancelled", webhook_id=orders.id, event="pos.payment.cancelled", terminal_ids=["90004889"])
 
 pulumi.export("webhookId", orders.id)
 pulumi.export("secret", orders.secret)
