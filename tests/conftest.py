@@ -9,11 +9,16 @@ from typing import Any
 
 import pytest
 
+pytest.register_assert_rewrite("harness")  # the helpers' asserts explain their failures too
+
 from harness.accounts import Account, random_credentials
 from harness.emulator import EmulatorControl
 from harness.engine import Deployment, new_deployment
 from harness.outofband import OutOfBand
+from harness.scenario import Scenario, open_scenario
 from mypos_provider.emulator import Emulator
+
+pytest_plugins = ["harness.timing", "harness.scenario"]
 
 
 @pytest.fixture
@@ -85,3 +90,9 @@ def wait_until() -> Callable[..., Any]:
         raise AssertionError(f"condition not met within {timeout} s")
 
     return poll
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Scenario]:
+    """The emulator, account and deployments the steps of one scenario module share (harness/scenario.py)."""
+    yield from open_scenario(tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1]))

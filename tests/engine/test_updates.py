@@ -1,12 +1,21 @@
-"""Changes to declared values: what updates in place and what replaces, as the engine reports it."""
+"""Scenario: changes to declared values, as the engine reports and applies them, on one deployed webhook.
+
+Which field updates in place and which replaces is a rule of the core, proven field by field in
+tests/unit/test_webhook_rules.py and tests/unit/test_subscription_rules.py; these steps prove the engine
+wiring: the update counts, the masked detailed diff, a replacement the engine sequences, and ids that stay.
+"""
 
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.engine
+from harness.engine import Deployment
+from harness.scenario import Scenario
+
+pytestmark = [pytest.mark.engine, pytest.mark.scenario]
 
 HOOK = {
     "name": "orders",
@@ -16,110 +25,105 @@ HOOK = {
 }
 
 
-def changed(**fields):
+def changed(**fields: Any) -> list[dict[str, Any]]:
     hook = copy.deepcopy(HOOK)
     hook.update(fields)
     return [hook]
 
 
-def test_rotating_the_secret_updates_the_webhook_in_place(deploy, control, account):
-    deployment = deploy([HOOK])
+@pytest.fixture(scope="module")
+def stack(scenario: Scenario) -> Deployment:
+    deployment = scenario.deploy([HOOK])
     deployment.up()
-    before = control.live_webhooks(account.client_id)[0]
-
-    deployment.set_webhooks(changed(secret="second-secret-987654321"))
-    up = deployment.up()
-
-    after = control.live_webhooks(account.client_id)[0]
-    assert up.summary.resource_changes == {"update": 1, "same": 2}
-    assert (after["id"], after["secret"]) == (before["id"], "second-secret-987654321")
+    return deployment
 
 
-def test_preview_diff_of_a_rotation_shows_only_the_secret_and_masks_it(deploy):
-    deployment = deploy([HOOK])
-    deployment.up()
-    deployment.set_webhooks(changed(secret="second-secret-987654321"))
-    deployment.output.clear()
+@pytest.fixture(scope="module")
+def first(scenario: Scenario, stack: Deployment) -> dict[str, Any]:
+    """The ids the first `up` made."""
+    return {"webhook": scenario.live_webhooks()[0], "subscription": scenario.live_subscriptions()[0]}
 
-    deployment.preview(diff=True)
 
-    text = deployment.cli_text()
+def test_the_preview_diff_of_a_rotation_shows_only_the_secret_and_masks_it(stack, first):
+    stack.set_webhooks(changed(secret="second-secret-987654321"))
+    stack.output.clear()
+
+    preview = stack.preview(diff=True)
+
+    text = stack.cli_text()
+    assert preview.change_summary == {"update": 1, "same": 2}
     assert "~ secret: [secret] => [secret]" in text
     assert "payload_url" not in text and "is_active" not in text
     assert "second-secret" not in text and "first-secret" not in text
 
 
-def test_deactivating_the_webhook_updates_it_in_place(deploy, control, account):
-    deployment = deploy([HOOK])
-    deployment.up()
-    webhook_id = control.live_webhooks(account.client_id)[0]["id"]
+def test_up_rotates_the_secret_in_place(scenario, stack, first):
+    up = stack.up()
 
-    deployment.set_webhooks(changed(active=False))
-    up = deployment.up()
-
-    after = control.live_webhooks(account.client_id)[0]
+    after = scenario.live_webhooks()[0]
     assert up.summary.resource_changes == {"update": 1, "same": 2}
-    assert (after["id"], after["is_active"]) == (webhook_id, False)
+    assert (after["id"], after["secret"]) == (first["webhook"]["id"], "second-secret-987654321")
 
 
-def test_changing_the_payload_url_updates_the_webhook_in_place(deploy, control, account):
-    deployment = deploy([HOOK])
-    deployment.up()
-    webhook_id = control.live_webhooks(account.client_id)[0]["id"]
-
-    deployment.set_webhooks(changed(payloadUrl="https://shop.example.com/mypos/v2"))
-    deployment.up()
-
-    after = control.live_webhooks(account.client_id)
-    assert [(w["id"], w["payload_url"]) for w in after] == [(webhook_id, "https://shop.example.com/mypos/v2")]
-
-
-def test_changing_terminal_ids_updates_the_subscription_in_place(deploy, control, account):
-    deployment = deploy([HOOK])
-    deployment.up()
-    subscription_id = control.live_subscriptions(account.client_id)[0]["id"]
-
-    deployment.set_webhooks(
-        changed(events=[{"event": "pos.payment.completed", "terminalIds": ["90004889", "90004890"]}])
-    )
-    up = deployment.up()
-
-    after = control.live_subscriptions(account.client_id)
-    assert up.summary.resource_changes == {"update": 1, "same": 2}
-    assert [(s["id"], sorted(s["filter"]["tids"])) for s in after] == [(subscription_id, ["90004889", "90004890"])]
-
-
-def test_reordering_terminal_ids_is_no_change(deploy):
-    deployment = deploy(changed(events=[{"event": "pos.payment.completed", "terminalIds": ["90004889", "90004890"]}]))
-    deployment.up()
-
-    deployment.set_webhooks(
-        changed(events=[{"event": "pos.payment.completed", "terminalIds": ["90004890", "90004889"]}])
+def test_payload_url_active_flag_and_terminal_ids_all_update_in_place(scenario, stack, first):
+    stack.set_webhooks(
+        changed(
+            secret="second-secret-987654321",
+            payloadUrl="https://shop.example.com/mypos/v2",
+            active=False,
+            events=[{"event": "pos.payment.completed", "terminalIds": ["90004889", "90004890"]}],
+        )
     )
 
-    assert deployment.preview(expect_no_changes=True).change_summary == {"same": 3}
+    up = stack.up()
+
+    [webhook] = scenario.live_webhooks()
+    [subscription] = scenario.live_subscriptions()
+    assert up.summary.resource_changes == {"update": 2, "same": 1}
+    assert (webhook["id"], webhook["payload_url"], webhook["is_active"]) == (
+        first["webhook"]["id"],
+        "https://shop.example.com/mypos/v2",
+        False,
+    )
+    assert (subscription["id"], sorted(subscription["filter"]["tids"])) == (
+        first["subscription"]["id"],
+        ["90004889", "90004890"],
+    )
 
 
-def test_changing_the_event_replaces_the_subscription(deploy, control, account):
-    deployment = deploy([HOOK])
-    deployment.up()
-    before = control.live_subscriptions(account.client_id)[0]
+def test_reordering_terminal_ids_is_no_change(stack):
+    stack.set_webhooks(
+        changed(
+            secret="second-secret-987654321",
+            payloadUrl="https://shop.example.com/mypos/v2",
+            active=False,
+            events=[{"event": "pos.payment.completed", "terminalIds": ["90004890", "90004889"]}],
+        )
+    )
 
-    deployment.set_webhooks(changed(events=[{"event": "pos.payment.cancelled", "terminalIds": ["90004889"]}]))
-    deployment.up()
-
-    after = control.live_subscriptions(account.client_id)
-    assert len(after) == 1
-    assert after[0]["id"] != before["id"] and after[0]["event"] == "pos.payment.cancelled"
+    assert stack.preview(expect_no_changes=True).change_summary == {"same": 3}
 
 
-def test_removing_the_secret_from_the_config_keeps_the_current_secret(deploy, control, account):
-    deployment = deploy([HOOK])
-    deployment.up()
-
-    without_secret = changed()
+def test_removing_the_secret_from_the_config_keeps_the_current_secret(scenario, stack):
+    without_secret = changed(
+        payloadUrl="https://shop.example.com/mypos/v2",
+        active=False,
+        events=[{"event": "pos.payment.completed", "terminalIds": ["90004890", "90004889"]}],
+    )
     del without_secret[0]["secret"]
-    deployment.set_webhooks(without_secret)
+    stack.set_webhooks(without_secret)
 
-    assert deployment.preview(expect_no_changes=True).change_summary == {"same": 3}
-    assert control.live_webhooks(account.client_id)[0]["secret"] == HOOK["secret"]
+    assert stack.preview(expect_no_changes=True).change_summary == {"same": 3}
+    assert scenario.live_webhooks()[0]["secret"] == "second-secret-987654321"
+
+
+def test_changing_the_event_makes_a_new_subscription_and_deletes_the_old_one(scenario, stack, first):
+    stack.set_webhooks(changed(events=[{"event": "pos.payment.cancelled", "terminalIds": ["90004889"]}]))
+
+    up = stack.up()
+
+    after = scenario.live_subscriptions()
+    # The subscription's resource name carries its event, so this is a new resource and a removed one.
+    assert (up.summary.resource_changes.get("create"), up.summary.resource_changes.get("delete")) == (1, 1)
+    assert len(after) == 1
+    assert after[0]["id"] != first["subscription"]["id"] and after[0]["event"] == "pos.payment.cancelled"
