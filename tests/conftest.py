@@ -20,6 +20,28 @@ from mypos_provider.emulator import Emulator
 
 pytest_plugins = ["harness.timing", "harness.scenario"]
 
+FULL_SIZE_MARKER = "full_size"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--fault-hooks",
+        type=int,
+        default=6,
+        help="webhooks per fault case of tests/engine/test_faults.py in the default run (default 6; "
+        "`-m full_size` runs every case at 30)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The full-size fault cases run only when asked for by marker (`scripts/test -m full_size`)."""
+    if FULL_SIZE_MARKER in (config.option.markexpr or ""):
+        return
+    deselected = [item for item in items if item.get_closest_marker(FULL_SIZE_MARKER)]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if not item.get_closest_marker(FULL_SIZE_MARKER)]
+
 
 @pytest.fixture
 def emulator() -> Iterator[Emulator]:

@@ -1,9 +1,13 @@
-"""Deployments that converge under faults: 30 webhooks with 2 subscriptions each, deployed, updated (every
+"""Deployments that converge under faults: N webhooks with 2 subscriptions each, deployed, updated (every
 secret rotated) and destroyed under each fault the emulator can inject, with deterministic seeds.
 
 After every operation the emulator holds exactly the declared objects (no duplicate, no orphan), the state
 matches the emulator, a preview reports no changes, and no request was tried more often than the policy
-allows. Set MYPOS_FAULT_REPORT=/path.jsonl to record the request counts of each run.
+allows; every case proves that each of its fault rules fired. Set MYPOS_FAULT_REPORT=/path.jsonl to record
+the request counts of each run.
+
+The size N is a setting: `--fault-hooks` (default 6, tests/conftest.py) in the default run; the same cases
+at the full size of 30 webhooks carry the `full_size` marker, which only `scripts/test -m full_size` runs.
 """
 
 from __future__ import annotations
@@ -26,12 +30,12 @@ from harness.engine import PULUMI, Deployment, kill_processes_in
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
 
-HOOKS = 30
+FULL_SIZE = 30
 MAX_RETRIES = 8  # generous: at 20% faults, 9 attempts fail together once in ~2 million requests
 MAX_ATTEMPTS = MAX_RETRIES + 1
 
 
-def declared(version: int) -> list[dict[str, Any]]:
+def declared(version: int, hooks: int) -> list[dict[str, Any]]:
     return [
         {
             "name": f"hook{i:02}",
@@ -39,7 +43,7 @@ def declared(version: int) -> list[dict[str, Any]]:
             "secret": f"secret-v{version}-{i:02}-abcdefghij",
             "events": ["pos.payment.completed", {"event": "pos.payment.cancelled", "terminalIds": ["90004889"]}],
         }
-        for i in range(HOOKS)
+        for i in range(hooks)
     ]
 
 
@@ -69,15 +73,15 @@ CASES = [
     FaultCase("5xx-20pct", split(0.2, [500, 502, 503], seed=21)),
     FaultCase("dropped-connections-10pct", [{"path": "*", "kind": "drop", "probability": 0.1, "seed": 31}]),
     FaultCase(
-        "committed-then-failed-creates-5pct",
+        "committed-then-failed-creates-20pct",
         [
             {
                 "method": "POST",
                 "path": "/v1/*",
                 "kind": "commit_then_fail",
                 "status": 500,
-                "probability": 0.025,
-                "seed": 41,
+                "probability": 0.1,
+                "seed": 44,
             },
             {
                 "method": "POST",
@@ -85,7 +89,7 @@ CASES = [
                 "kind": "commit_then_fail",
                 "then": "slow",
                 "delay": 1.5,
-                "probability": 0.025,
+                "probability": 0.1,
                 "seed": 42,
             },
         ],
@@ -96,15 +100,16 @@ CASES = [
         [{"path": "*", "kind": "slow", "delay": 1.5, "probability": 0.05, "seed": 51}],
         config={"mypos:timeout": "1"},
     ),
-    FaultCase("token-expires-mid-run", settings={"token_lifetime": 1, "latency": 0.02}),
+    # Latency stretches even the smallest run past the 1 s token lifetime.
+    FaultCase("token-expires-mid-run", settings={"token_lifetime": 1, "latency": 0.5}),
     # Latency stretches each run over a few seconds, so there is a "mid-run" to kill in.
     FaultCase("killed-mid-run", settings={"latency": 0.05}, kill=True),
 ]
 
 
-def minimum_requests(operation: str) -> int:
+def minimum_requests(operation: str, hooks: int) -> int:
     """Fault-free minimum: one request per object written, plus one token and (creating) the catalogue."""
-    return {"up": 3 * HOOKS + 2, "update": HOOKS + 1, "destroy": 3 * HOOKS + 1}[operation]
+    return {"up": 3 * hooks + 2, "update": hooks + 1, "destroy": 3 * hooks + 1}[operation]
 
 
 def assert_converged(
@@ -129,21 +134,21 @@ def assert_converged(
     assert state_ids == set(url_of) | {s["id"] for s in subscriptions}, "the state does not match the emulator"
 
 
-def assert_within_policy(requests: list[dict[str, Any]]) -> Counter[str]:
+def assert_within_policy(requests: list[dict[str, Any]], hooks: int) -> Counter[str]:
     """No object request tried more often than the policy allows; creates bounded per object."""
     per_target = Counter(f"{r['method']} {r['path']}" for r in requests if r["path"].startswith("/v1/"))
     for target, count in per_target.items():
         method, path = target.split(" ", 1)
         if method == "POST" and path == "/v1/webhooks":
-            assert count <= HOOKS * MAX_ATTEMPTS, target
+            assert count <= hooks * MAX_ATTEMPTS, target
         elif method == "POST" and path == "/v1/subscriptions":
-            assert count <= 2 * HOOKS * MAX_ATTEMPTS, target
+            assert count <= 2 * hooks * MAX_ATTEMPTS, target
         elif method != "GET":
             assert count <= MAX_ATTEMPTS, f"{target} tried {count} times"
     return route_counts(requests)
 
 
-def report(case: FaultCase, operation: str, requests: list[dict[str, Any]], second_run: bool) -> None:
+def report(case: FaultCase, operation: str, hooks: int, requests: list[dict[str, Any]], second_run: bool) -> None:
     path = os.environ.get("MYPOS_FAULT_REPORT")
     if path:
         with open(path, "a") as out:
@@ -153,7 +158,8 @@ def report(case: FaultCase, operation: str, requests: list[dict[str, Any]], seco
                         "case": case.id,
                         "operation": operation,
                         "requests": len(requests),
-                        "minimum": minimum_requests(operation),
+                        "hooks": hooks,
+                        "minimum": minimum_requests(operation, hooks),
                         "second_run": second_run,
                         "faults": sum(1 for r in requests if r.get("fault")),
                     }
@@ -162,14 +168,16 @@ def report(case: FaultCase, operation: str, requests: list[dict[str, Any]], seco
             )
 
 
-def killed_then_recovered(deployment: Deployment, control: EmulatorControl, operation: str, rng: random.Random) -> int:
+def killed_then_recovered(
+    deployment: Deployment, control: EmulatorControl, operation: str, hooks: int, rng: random.Random
+) -> int:
     """Run the operation as a CLI process, SIGKILL it at a random point, then follow the README.
 
     The point is drawn among the operation's API requests, so the kill always lands mid-run.
     Returns how many requests had been answered when it was killed."""
     env = deployment.cli_env()
     command = ["destroy"] if operation == "destroy" else ["up"]
-    kill_after = rng.randint(3, minimum_requests(operation) - 3)
+    kill_after = rng.randint(3, minimum_requests(operation, hooks) - 3)
     process = subprocess.Popen(
         [str(PULUMI), *command, "--yes", "--skip-preview", "--non-interactive", "--stack", deployment.stack.name],
         cwd=deployment.work_dir,
@@ -198,16 +206,30 @@ def killed_then_recovered(deployment: Deployment, control: EmulatorControl, oper
     return kill_after
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_up_update_and_destroy_converge_under_faults(deploy, emulator, control, account, case):
-    deployment = deploy(declared(1))
+def sizes_of(cases: list[FaultCase]) -> list[Any]:
+    """Each case at the default size (the --fault-hooks setting) and, under `full_size`, at 30 webhooks."""
+    default = [pytest.param(case, None, id=case.id) for case in cases]
+    full = [pytest.param(case, FULL_SIZE, id=f"{case.id}-full", marks=pytest.mark.full_size) for case in cases]
+    return default + full
+
+
+def fired(control: EmulatorControl) -> list[int]:
+    """How often each installed fault rule fired."""
+    return [rule["fired"] for rule in control.ok("GET", "/faults")["rules"]]
+
+
+@pytest.mark.parametrize(("case", "size"), sizes_of(CASES))
+def test_up_update_and_destroy_converge_under_faults(deploy, emulator, control, account, case, size, request):
+    hooks = size or request.config.getoption("fault_hooks")
+    deployment = deploy(declared(1, hooks))
     deployment.set_config("mypos:maxRetries", str(MAX_RETRIES))
     for key, value in case.config.items():
         deployment.set_config(key, value)
     rng = random.Random(case.id)
     token_requests = 0
-    for operation, hooks in (("up", declared(1)), ("update", declared(2)), ("destroy", [])):
-        deployment.set_webhooks(hooks or declared(2))
+    fired_per_rule = [0] * len(case.rules)
+    for operation, declaration in (("up", declared(1, hooks)), ("update", declared(2, hooks)), ("destroy", [])):
+        deployment.set_webhooks(declaration or declared(2, hooks))
         control.clear_requests()
         if case.settings:
             emulator.update_settings(**case.settings)
@@ -215,7 +237,7 @@ def test_up_update_and_destroy_converge_under_faults(deploy, emulator, control, 
 
         second_run = False
         if case.kill:
-            killed_then_recovered(deployment, control, operation, rng)
+            killed_then_recovered(deployment, control, operation, hooks, rng)
             second_run = True
         if operation == "destroy":
             deployment.destroy()
@@ -223,23 +245,21 @@ def test_up_update_and_destroy_converge_under_faults(deploy, emulator, control, 
             deployment.up()
 
         requests = control.requests()
+        fired_per_rule = [total + now for total, now in zip(fired_per_rule, fired(control), strict=True)]
         control.clear_faults()
         emulator.update_settings(latency=0)
-        counts = assert_within_policy(requests)
+        counts = assert_within_policy(requests, hooks)
         if operation == "destroy":
             assert control.live_webhooks(account.client_id) == []
             assert control.live_subscriptions(account.client_id) == []
             assert deployment.resources("Webhook") == [] and deployment.resources("Subscription") == []
         else:
-            assert_converged(deployment, control, account.client_id, hooks)
+            assert_converged(deployment, control, account.client_id, declaration)
             deployment.preview(expect_no_changes=True)
         token_requests = max(token_requests, counts["POST /oauth/token"])
-        report(case, operation, requests, second_run)
+        report(case, operation, hooks, requests, second_run)
+    assert all(fired_per_rule), f"a fault rule never fired at {hooks} webhooks: {fired_per_rule} (change its seed)"
     if case.settings.get("token_lifetime"):
         assert token_requests >= 2, "the token should have been renewed during a run"
-    assert (
-        deployment.leaked(
-            [account.client_secret, *emulator.issued_tokens(), *(h["secret"] for h in declared(1) + declared(2))]
-        )
-        == []
-    )
+    secrets = [h["secret"] for h in declared(1, hooks) + declared(2, hooks)]
+    assert deployment.leaked([account.client_secret, *emulator.issued_tokens(), *secrets]) == []
