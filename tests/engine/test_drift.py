@@ -1,10 +1,23 @@
-"""Changes made outside Pulumi: refresh shows them, up converges back to the declared state."""
+"""Scenario: changes made outside Pulumi, on one deployed webhook: refresh shows them, up converges back.
+
+Each step changes the account out of band (as a merchant clicking in the web account would), refreshes,
+and runs `up` from where the step before left the stack. That a read reports each live field and that a
+changed field updates in place are rules of the core (tests/unit/test_webhook_rules.py,
+tests/unit/test_subscription_rules.py); these steps prove what the engine makes of them: the counts and
+diffs refresh reports, the warnings it prints, resources it drops, and a stack that ends as declared.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-pytestmark = pytest.mark.engine
+from harness.engine import Deployment
+from harness.printed import Printed
+from harness.scenario import Scenario
+
+pytestmark = [pytest.mark.engine, pytest.mark.scenario]
 
 HOOK = {
     "name": "orders",
@@ -12,116 +25,125 @@ HOOK = {
     "secret": "declared-secret-0123456789",
     "events": [{"event": "pos.payment.completed", "terminalIds": ["90004889"]}],
 }
+SECRET_SET_BY_HAND = "changed-by-someone-else"
 
 
-def test_refresh_drops_a_webhook_deleted_outside_pulumi_with_a_warning(deploy, control, account, outofband):
-    deployment = deploy([HOOK])
+@pytest.fixture(scope="module")
+def stack(scenario: Scenario) -> Deployment:
+    deployment = scenario.deploy([HOOK])
     deployment.up()
-    webhook_id = control.live_webhooks(account.client_id)[0]["id"]
-    outofband.delete_webhook(webhook_id)
-
-    refresh = deployment.refresh()
-
-    assert refresh.summary.resource_changes.get("delete") == 2  # the webhook and, with it, its subscription
-    assert f"warning: webhook {webhook_id}" in deployment.cli_text()
-    assert "no longer exists in myPOS" in deployment.cli_text()
+    return deployment
 
 
-def test_up_after_refresh_recreates_a_webhook_deleted_outside_pulumi(deploy, control, account, outofband):
-    deployment = deploy([HOOK])
-    deployment.up()
-    old_id = control.live_webhooks(account.client_id)[0]["id"]
-    outofband.delete_webhook(old_id)
-    deployment.refresh()
-
-    deployment.up()
-
-    webhooks = control.live_webhooks(account.client_id)
-    assert len(webhooks) == 1 and webhooks[0]["id"] != old_id
-    assert [s["webhook_id"] for s in control.live_subscriptions(account.client_id)] == [webhooks[0]["id"]]
-    deployment.preview(expect_no_changes=True)
+@pytest.fixture(scope="module")
+def deleted() -> dict[str, str]:
+    """Ids of objects a step deleted out of band, for the steps after it."""
+    return {}
 
 
-def test_refresh_drops_a_subscription_deleted_outside_pulumi_and_up_recreates_it(deploy, control, account, outofband):
-    deployment = deploy([HOOK])
-    deployment.up()
-    subscription_id = control.live_subscriptions(account.client_id)[0]["id"]
-    outofband.delete_subscription(subscription_id)
-
-    deployment.refresh()
-    assert f"warning: subscription {subscription_id}" in deployment.cli_text()
-    deployment.up()
-
-    subscriptions = control.live_subscriptions(account.client_id)
-    assert len(subscriptions) == 1 and subscriptions[0]["id"] != subscription_id
+def the_webhook(scenario: Scenario) -> dict[str, Any]:
+    [webhook] = scenario.live_webhooks()
+    return webhook
 
 
-def test_refresh_shows_a_payload_url_changed_outside_pulumi_and_up_restores_it(deploy, control, account, outofband):
-    deployment = deploy([HOOK])
-    deployment.up()
-    webhook_id = control.live_webhooks(account.client_id)[0]["id"]
-    outofband.patch_webhook(webhook_id, payload_url="https://attacker.example.net/steal")
-
-    deployment.stack.preview_refresh(on_output=deployment.output.append, color="never", diff=True)
-    assert '~ payload_url: "https://shop.example.com/mypos/orders" => "https://attacker.example.net/steal"' in (
-        deployment.cli_text()
-    )
-    refresh = deployment.refresh()
-    assert refresh.summary.resource_changes.get("update") == 1
-    assert "[diff: ~payload_url]" in deployment.cli_text()
-
-    deployment.up()
-    webhook = control.live_webhooks(account.client_id)[0]
-    assert (webhook["id"], webhook["payload_url"]) == (webhook_id, HOOK["payloadUrl"])
-    deployment.preview(expect_no_changes=True)
+def the_subscription(scenario: Scenario) -> dict[str, Any]:
+    [subscription] = scenario.live_subscriptions()
+    return subscription
 
 
-def test_a_secret_changed_outside_pulumi_shows_as_drift_and_up_restores_the_declared_one(
-    deploy, control, account, outofband
-):
-    deployment = deploy([HOOK])
-    deployment.up()
-    webhook_id = control.live_webhooks(account.client_id)[0]["id"]
-    outofband.patch_webhook(webhook_id, secret="changed-by-someone-else")
-
-    refresh = deployment.refresh()
-    assert refresh.summary.resource_changes.get("update") == 1
-    assert "[diff: ~secret]" in deployment.cli_text()
-    assert "changed-by-someone-else" not in deployment.cli_text()
-
-    deployment.up()
-    assert control.live_webhooks(account.client_id)[0]["secret"] == HOOK["secret"]
-
-
-def test_a_deactivated_webhook_is_reactivated_by_up_after_refresh(deploy, control, account, outofband):
-    deployment = deploy([HOOK])
-    deployment.up()
-    webhook_id = control.live_webhooks(account.client_id)[0]["id"]
-    outofband.patch_webhook(webhook_id, is_active="false")
-
-    deployment.refresh()
-    deployment.up()
-
-    assert control.live_webhooks(account.client_id)[0]["is_active"] is True
-
-
-def test_terminal_filter_changed_outside_pulumi_is_restored(deploy, control, account, outofband):
-    deployment = deploy([HOOK])
-    deployment.up()
-    subscription_id = control.live_subscriptions(account.client_id)[0]["id"]
-    outofband.set_filter(subscription_id, ["11111111"])
-
-    deployment.refresh()
-    deployment.up()
-
-    assert control.live_subscriptions(account.client_id)[0]["filter"] == {"tids": ["90004889"]}
-
-
-def test_refresh_of_unchanged_objects_reports_no_changes_and_the_next_preview_is_clean(deploy):
-    deployment = deploy([HOOK])
-    deployment.up()
-
-    refresh = deployment.refresh()
+def test_refresh_of_unchanged_objects_reports_no_changes_and_the_next_preview_is_clean(stack: Deployment) -> None:
+    refresh = stack.refresh()
 
     assert refresh.summary.resource_changes == {"same": 3}
-    deployment.preview(expect_no_changes=True)
+    stack.preview(expect_no_changes=True)
+
+
+def test_refresh_shows_a_payload_url_changed_outside_pulumi_and_up_restores_it(
+    scenario: Scenario, stack: Deployment
+) -> None:
+    webhook_id = the_webhook(scenario)["id"]
+    scenario.outofband.patch_webhook(webhook_id, payload_url="https://attacker.example.net/steal")
+
+    preview = Printed(stack)
+    stack.stack.preview_refresh(on_output=stack.output.append, color="never", diff=True)
+    assert '~ payload_url: "https://shop.example.com/mypos/orders" => "https://attacker.example.net/steal"' in (
+        preview.text
+    )
+    printed = Printed(stack)
+    refresh = stack.refresh()
+    assert refresh.summary.resource_changes.get("update") == 1
+    assert "[diff: ~payload_url]" in printed.text
+
+    stack.up()
+    webhook = the_webhook(scenario)
+    assert (webhook["id"], webhook["payload_url"]) == (webhook_id, HOOK["payloadUrl"])
+    stack.preview(expect_no_changes=True)
+
+
+def test_a_secret_changed_outside_pulumi_shows_as_masked_drift_and_up_restores_the_declared_one(
+    scenario: Scenario, stack: Deployment
+) -> None:
+    scenario.outofband.patch_webhook(the_webhook(scenario)["id"], secret=SECRET_SET_BY_HAND)
+    scenario.known_secrets.append(SECRET_SET_BY_HAND)  # the account forgets it once up restores the declared one
+
+    printed = Printed(stack)
+    refresh = stack.refresh()
+    assert refresh.summary.resource_changes.get("update") == 1
+    assert "[diff: ~secret]" in printed.text
+    assert SECRET_SET_BY_HAND not in printed.text
+
+    stack.up()
+    assert the_webhook(scenario)["secret"] == HOOK["secret"]
+
+
+def test_a_deactivated_webhook_and_a_terminal_filter_changed_outside_pulumi_are_restored_by_up_after_refresh(
+    scenario: Scenario, stack: Deployment
+) -> None:
+    # Two fields at once: that each is read back and updates in place is proven per field in the unit tier.
+    scenario.outofband.patch_webhook(the_webhook(scenario)["id"], is_active="false")
+    scenario.outofband.set_filter(the_subscription(scenario)["id"], ["11111111"])
+
+    stack.refresh()
+    stack.up()
+
+    assert the_webhook(scenario)["is_active"] is True
+    assert the_subscription(scenario)["filter"] == {"tids": ["90004889"]}
+
+
+def test_refresh_drops_a_subscription_deleted_outside_pulumi_with_a_warning_and_up_recreates_it(
+    scenario: Scenario, stack: Deployment
+) -> None:
+    subscription_id = the_subscription(scenario)["id"]
+    scenario.outofband.delete_subscription(subscription_id)
+
+    printed = Printed(stack)
+    stack.refresh()
+    assert f"warning: subscription {subscription_id}" in printed.text
+    stack.up()
+
+    assert the_subscription(scenario)["id"] != subscription_id
+
+
+def test_refresh_drops_a_webhook_deleted_outside_pulumi_and_its_subscription_with_a_warning(
+    scenario: Scenario, stack: Deployment, deleted: dict[str, str]
+) -> None:
+    webhook_id = deleted["webhook"] = the_webhook(scenario)["id"]
+    scenario.outofband.delete_webhook(webhook_id)
+
+    printed = Printed(stack)
+    refresh = stack.refresh()
+
+    assert refresh.summary.resource_changes.get("delete") == 2  # the webhook and, with it, its subscription
+    assert f"warning: webhook {webhook_id}" in printed.text
+    assert "no longer exists in myPOS" in printed.text
+
+
+def test_up_after_refresh_recreates_a_webhook_deleted_outside_pulumi(
+    scenario: Scenario, stack: Deployment, deleted: dict[str, str]
+) -> None:
+    stack.up()
+
+    webhook = the_webhook(scenario)
+    assert webhook["id"] != deleted["webhook"]
+    assert the_subscription(scenario)["webhook_id"] == webhook["id"]
+    stack.preview(expect_no_changes=True)

@@ -1,10 +1,20 @@
-"""The stack program through the real engine: create, no-op, update in place, replace, destroy."""
+"""Scenario: the stack program through the real engine, from the first `up` to `destroy`, on one deployment.
+
+It creates one webhook with two subscriptions, checks what the engine reports and records, adds a second
+webhook, and destroys everything.
+"""
 
 from __future__ import annotations
 
-import pytest
+from typing import Any
 
-pytestmark = pytest.mark.engine
+import pytest
+from pulumi import automation as auto
+
+from harness.engine import Deployment
+from harness.scenario import Scenario
+
+pytestmark = [pytest.mark.engine, pytest.mark.scenario]
 
 ORDERS = {
     "name": "orders",
@@ -18,53 +28,73 @@ TREASURY = {
 }
 
 
-def test_up_then_preview_reports_no_changes_then_destroy_empties_the_account(deploy, control, account):
-    deployment = deploy([ORDERS])
-
-    up = deployment.up()
-    assert up.summary.resource_changes == {"create": 4}
-    assert len(control.live_webhooks(account.client_id)) == 1
-
-    preview = deployment.preview(expect_no_changes=True)
-    assert preview.change_summary == {"same": 4}
-
-    deployment.destroy()
-    assert control.live_webhooks(account.client_id) == []
-    assert control.live_subscriptions(account.client_id) == []
+@pytest.fixture(scope="module")
+def stack(scenario: Scenario) -> Deployment:
+    return scenario.deploy([ORDERS])
 
 
-def test_up_creates_exactly_the_declared_webhooks_and_subscriptions(deploy, control, account):
-    deploy([ORDERS, TREASURY]).up()
+@pytest.fixture(scope="module")
+def first_up(stack: Deployment) -> auto.UpResult:
+    return stack.up()
 
-    url_of = {w["id"]: w["payload_url"] for w in control.live_webhooks(account.client_id)}
-    assert sorted(url_of.values()) == sorted([ORDERS["payloadUrl"], TREASURY["payloadUrl"]])
-    subscriptions = {
+
+def subscriptions_by_url(scenario: Scenario) -> set[tuple[str, str, tuple[str, ...]]]:
+    """Every live subscription as (its webhook's payload URL, event, terminal ids)."""
+    url_of = {w["id"]: w["payload_url"] for w in scenario.live_webhooks()}
+    return {
         (url_of[s["webhook_id"]], s["event"], tuple((s.get("filter") or {}).get("tids") or ()))
-        for s in control.live_subscriptions(account.client_id)
+        for s in scenario.live_subscriptions()
     }
-    assert subscriptions == {
+
+
+def test_the_first_up_creates_the_stack_the_webhook_and_its_two_subscriptions(
+    scenario: Scenario, first_up: auto.UpResult
+) -> None:
+    assert first_up.summary.resource_changes == {"create": 4}
+    assert len(scenario.live_webhooks()) == 1
+
+
+def test_up_exports_ids_and_payload_urls_and_the_secrets_only_as_secrets(
+    scenario: Scenario, first_up: auto.UpResult
+) -> None:
+    [webhook] = scenario.live_webhooks()
+    exported: dict[str, Any] = first_up.outputs["webhooks"].value["orders"]
+
+    assert exported["id"] == webhook["id"]
+    assert exported["payloadUrl"] == ORDERS["payloadUrl"]
+    assert first_up.outputs["webhookSecrets"].secret is True
+    assert first_up.outputs["webhookSecrets"].value["orders"] == webhook["secret"]
+
+
+def test_the_state_backend_writes_no_metadata_sidecars_a_kill_could_leave_empty(stack: Deployment) -> None:
+    stacks = stack.backend_dir / ".pulumi" / "stacks"
+
+    assert list(stacks.rglob("*.json")), "the checkpoint itself is written"
+    assert list(stacks.rglob("*.attrs")) == []
+
+
+def test_a_preview_after_up_reports_no_changes(stack: Deployment) -> None:
+    assert stack.preview(expect_no_changes=True).change_summary == {"same": 4}
+
+
+def test_up_creates_exactly_the_declared_webhooks_and_subscriptions(scenario: Scenario, stack: Deployment) -> None:
+    stack.set_webhooks([ORDERS, TREASURY])
+
+    up = stack.up()
+
+    assert up.summary.resource_changes == {"create": 2, "same": 4}
+    assert sorted(w["payload_url"] for w in scenario.live_webhooks()) == sorted(
+        [ORDERS["payloadUrl"], TREASURY["payloadUrl"]]
+    )
+    assert subscriptions_by_url(scenario) == {
         (ORDERS["payloadUrl"], "pos.payment.completed", ()),
         (ORDERS["payloadUrl"], "pos.payment.cancelled", ("90004889",)),
         (TREASURY["payloadUrl"], "account.out-bank-transfer.failed", ()),
     }
 
 
-def test_up_exports_ids_and_payload_urls_and_the_secrets_only_as_secrets(deploy, control, account):
-    up = deploy([ORDERS]).up()
+def test_destroy_empties_the_account(scenario: Scenario, stack: Deployment) -> None:
+    stack.destroy()
 
-    webhook = control.live_webhooks(account.client_id)[0]
-    exported = up.outputs["webhooks"].value["orders"]
-    assert exported["id"] == webhook["id"]
-    assert exported["payloadUrl"] == ORDERS["payloadUrl"]
-    assert up.outputs["webhookSecrets"].secret is True
-    assert up.outputs["webhookSecrets"].value["orders"] == webhook["secret"]
-
-
-def test_the_state_backend_writes_no_metadata_sidecars_a_kill_could_leave_empty(deploy):
-    deployment = deploy([ORDERS])
-
-    deployment.up()
-
-    stacks = deployment.backend_dir / ".pulumi" / "stacks"
-    assert list(stacks.rglob("*.json")), "the checkpoint itself is written"
-    assert list(stacks.rglob("*.attrs")) == []
+    assert scenario.live_webhooks() == []
+    assert scenario.live_subscriptions() == []

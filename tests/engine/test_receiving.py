@@ -1,29 +1,51 @@
-"""The other end: a deployed webhook's deliveries verify at the example receiver, forgeries do not, and a
-secret rotated with `pulumi up` takes effect for the next delivery."""
+"""Scenario: the other end of one deployed webhook, at the example receiver: deliveries verify, forgeries do
+not, and a secret rotated with `pulumi up` takes effect for the next delivery."""
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 import requests
 
+from harness.engine import Deployment
 from harness.receiver import example_receiver
+from harness.scenario import Scenario
 from mypos_provider.signature import sign
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, pytest.mark.scenario]
 
 FIRST, SECOND = "first-receiver-secret-01", "second-receiver-secret-2"
 
 
-@pytest.fixture
-def receiver():
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[Any]:
     with example_receiver().ReceiverServer(FIRST) as server:
         yield server
 
 
-def emit(deployment, event: str, *, delivered: bool = True) -> str:
+@pytest.fixture(scope="module")
+def hook(receiver: Any) -> dict[str, Any]:
+    return {
+        "name": "orders",
+        "payloadUrl": f"{receiver.url}/mypos/orders",
+        "secret": FIRST,
+        "events": ["pos.payment.completed", "pos.payment.cancelled"],
+    }
+
+
+@pytest.fixture(scope="module")
+def stack(scenario: Scenario, hook: dict[str, Any]) -> Deployment:
+    scenario.known_secrets.append(FIRST)  # the account has it until the rotation's `up`
+    deployment = scenario.deploy([hook])
+    deployment.up()
+    return deployment
+
+
+def emit(deployment: Deployment, event: str, *, delivered: bool = True) -> str:
     """`python -m mypos_provider emit EVENT --stack test`, run in the project like a user would.
 
     It exits 0 when every delivery was acknowledged, 1 when one failed."""
@@ -32,33 +54,26 @@ def emit(deployment, event: str, *, delivered: bool = True) -> str:
     return done.stdout
 
 
-def wait_for(predicate, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
+def notifications(scenario: Scenario) -> list[dict[str, Any]]:
+    return scenario.control.state(scenario.account.client_id)["notifications"]
 
 
-def test_deliveries_verify_forgeries_fail_and_a_rotated_secret_takes_effect(deploy, control, account, receiver):
-    hook = {
-        "name": "orders",
-        "payloadUrl": f"{receiver.url}/mypos/orders",
-        "secret": FIRST,
-        "events": ["pos.payment.completed", "pos.payment.cancelled"],
-    }
-    deployment = deploy([hook])
-    deployment.up()
+def test_deliveries_of_both_events_verify_at_the_receiver(
+    scenario: Scenario, stack: Deployment, receiver: Any, wait_until: Callable[..., Any]
+) -> None:
+    report = emit(stack, "pos.payment.completed")
+    emit(stack, "pos.payment.cancelled")
+    wait_until(lambda: len(receiver.accepted) == 2, timeout=10)
 
-    report = emit(deployment, "pos.payment.completed")
-    emit(deployment, "pos.payment.cancelled")
-    wait_for(lambda: len(receiver.accepted) == 2)
     assert "delivered" in report and "HTTP 200" in report
     assert {d.event for d in receiver.accepted} == {"pos.payment.completed", "pos.payment.cancelled"}
     assert {d.scheme for d in receiver.accepted} == {"body"}  # the emulator's default signing variant
-    notifications = control.state(account.client_id)["notifications"]
-    assert len(notifications) == 2 and {n["response_code"] for n in notifications} == {200}
+    assert len(notifications(scenario)) == 2 and {n["response_code"] for n in notifications(scenario)} == {200}
 
+
+def test_a_forged_delivery_is_refused(receiver: Any) -> None:
     forged_body = json.dumps({"event": "pos.payment.completed", "id": "forged"}).encode()
+
     forged = requests.post(
         f"{receiver.url}/mypos/orders",
         data=forged_body,
@@ -68,17 +83,30 @@ def test_deliveries_verify_forgeries_fail_and_a_rotated_secret_takes_effect(depl
             "X-myPOS-Signature": sign(forged_body, "a-guessed-secret", timestamp=int(time.time())),
         },
     )
+
     assert forged.status_code == 401
     assert [r.failure for r in receiver.rejected] == ["SignatureMismatch"]
 
-    deployment.set_webhooks([{**hook, "secret": SECOND}])
-    deployment.up()
-    receiver.secret = SECOND
-    emit(deployment, "pos.payment.completed")
-    wait_for(lambda: len(receiver.accepted) == 3)
 
-    receiver.secret = FIRST  # a receiver still on the old secret refuses what is now sent
-    emit(deployment, "pos.payment.completed", delivered=False)
-    wait_for(lambda: len(receiver.rejected) >= 2)  # myPOS retries a refused delivery, so maybe more
+def test_a_secret_rotated_with_up_takes_effect_for_the_next_delivery(
+    stack: Deployment, hook: dict[str, Any], receiver: Any, wait_until: Callable[..., Any]
+) -> None:
+    stack.set_webhooks([{**hook, "secret": SECOND}])
+    stack.up()
+    receiver.secret = SECOND
+
+    emit(stack, "pos.payment.completed")
+
+    wait_until(lambda: len(receiver.accepted) == 3, timeout=10)
+
+
+def test_a_receiver_still_on_the_old_secret_refuses_what_is_now_sent(
+    scenario: Scenario, stack: Deployment, receiver: Any, wait_until: Callable[..., Any]
+) -> None:
+    receiver.secret = FIRST
+
+    emit(stack, "pos.payment.completed", delivered=False)
+
+    wait_until(lambda: len(receiver.rejected) >= 2, timeout=10)  # myPOS retries a refused delivery, so maybe more
     assert receiver.rejected[-1].failure == "SignatureMismatch"
-    assert control.state(account.client_id)["notifications"][-1]["response_code"] == 401
+    assert notifications(scenario)[-1]["response_code"] == 401

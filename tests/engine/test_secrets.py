@@ -1,10 +1,22 @@
-"""No webhook secret, client secret or token in plaintext: not in state, stack export, CLI output or logs."""
+"""Scenario: no webhook secret, client secret or token in plaintext, through a whole lifecycle of one deployment.
+
+Not in state, stack export, CLI output or logs: checked after each kind of operation that handles a secret
+(create, a masked diff, rotation, refresh of a secret changed by hand, destroy), and once more by the
+scenario's own scan at the end of the module. How a secret is generated and kept is a rule of the core
+(tests/unit/test_webhook_rules.py); these steps prove that the engine's state carries it across runs.
+"""
 
 from __future__ import annotations
 
-import pytest
+from typing import Any
 
-pytestmark = pytest.mark.engine
+import pytest
+from pulumi import automation as auto
+
+from harness.engine import Deployment
+from harness.scenario import Scenario
+
+pytestmark = [pytest.mark.engine, pytest.mark.scenario]
 
 DECLARED = {
     "name": "declared",
@@ -17,69 +29,90 @@ GENERATED = {
     "payloadUrl": "https://shop.example.com/mypos/generated",
     "events": ["pos.payment.cancelled"],
 }
+ROTATED = dict(DECLARED, secret="rotated-secret-9876543210")
+SET_BY_HAND = "out-of-band-secret-42"
 
 
-def test_no_secret_leaks_through_a_whole_lifecycle(deploy, control, account, emulator, outofband):
-    deployment = deploy([DECLARED, GENERATED])
-    deployment.up()
-    generated_secret = next(
-        w["secret"] for w in control.live_webhooks(account.client_id) if w["payload_url"] == GENERATED["payloadUrl"]
-    )
-    rotated = dict(DECLARED, secret="rotated-secret-9876543210")
-    deployment.set_webhooks([rotated, GENERATED])
-    deployment.preview(diff=True)
-    deployment.up()
-    declared_id = next(
-        w["id"] for w in control.live_webhooks(account.client_id) if w["payload_url"] == DECLARED["payloadUrl"]
-    )
-    outofband.patch_webhook(declared_id, secret="out-of-band-secret-42")
-    deployment.refresh()
-    deployment.up()
-    exported_before_destroy = deployment.export_text()
-
-    secrets = [
-        DECLARED["secret"],
-        rotated["secret"],
-        generated_secret,
-        "out-of-band-secret-42",
-        account.client_secret,
-        *emulator.issued_tokens(),
-    ]
-    assert len(emulator.issued_tokens()) >= 1
-    assert deployment.leaked(secrets) == []
-    deployment.destroy()
-    assert deployment.leaked(secrets) == []
-    assert all(s not in exported_before_destroy for s in secrets)
+@pytest.fixture(scope="module")
+def stack(scenario: Scenario) -> Deployment:
+    # Secrets the account has for a while only: the scenario's leak scan looks for them too.
+    scenario.known_secrets.extend([DECLARED["secret"], ROTATED["secret"], SET_BY_HAND])
+    return scenario.deploy([DECLARED, GENERATED])
 
 
-def test_generated_secret_is_32_characters_and_kept_across_runs(deploy, control, account):
-    deployment = deploy([GENERATED])
-    deployment.up()
-    first = control.live_webhooks(account.client_id)[0]["secret"]
-
-    deployment.up()
-
-    assert len(first) == 32 and first.isalnum()
-    assert control.live_webhooks(account.client_id)[0]["secret"] == first
+@pytest.fixture(scope="module")
+def first_up(stack: Deployment) -> auto.UpResult:
+    return stack.up()
 
 
-def test_secret_output_is_a_pulumi_secret_whether_declared_or_generated(deploy):
-    up = deploy([DECLARED, GENERATED]).up()
+@pytest.fixture(scope="module")
+def exported_before_destroy() -> list[str]:
+    return []
 
-    assert up.outputs["webhookSecrets"].secret is True
+
+def live_secret_of(scenario: Scenario, declaration: dict[str, Any]) -> str:
+    return next(w["secret"] for w in scenario.live_webhooks() if w["payload_url"] == declaration["payloadUrl"])
+
+
+def every_secret(scenario: Scenario) -> list[str]:
+    """Every secret the account has had in this scenario, with the client secret and every token issued."""
+    assert len(scenario.emulator.issued_tokens()) >= 1
+    return scenario.secrets()
+
+
+def test_the_secret_output_is_a_pulumi_secret_whether_declared_or_generated(first_up: auto.UpResult) -> None:
+    assert first_up.outputs["webhookSecrets"].secret is True
     for resource in ("declared", "generated"):
-        assert len(up.outputs["webhookSecrets"].value[resource]) > 0
+        assert len(first_up.outputs["webhookSecrets"].value[resource]) > 0
 
 
-def test_provider_blob_is_small_plain_and_identical_in_every_resource(deploy):
-    deployment = deploy([DECLARED, GENERATED])
-    deployment.up()
-
+def test_the_provider_blob_is_small_plain_and_identical_in_every_resource(
+    stack: Deployment, first_up: auto.UpResult
+) -> None:
     blobs = {
         r["inputs"]["__provider"] if isinstance(r["inputs"]["__provider"], str) else "secret"
-        for r in deployment.resources("Webhook")
+        for r in stack.resources("Webhook")
     }
-    sub_blobs = {r["inputs"]["__provider"] for r in deployment.resources("Subscription")}
+    sub_blobs = {r["inputs"]["__provider"] for r in stack.resources("Subscription")}
+
     assert len(blobs) == 1 and len(sub_blobs) == 1
     (blob,) = blobs
     assert blob != "secret" and len(blob) < 400
+
+
+def test_a_generated_secret_is_32_characters_and_kept_across_runs(
+    scenario: Scenario, stack: Deployment, first_up: auto.UpResult
+) -> None:
+    generated = live_secret_of(scenario, GENERATED)
+    scenario.known_secrets.append(generated)
+
+    stack.up()
+
+    assert len(generated) == 32 and generated.isalnum()
+    assert live_secret_of(scenario, GENERATED) == generated
+
+
+def test_no_secret_leaks_through_a_masked_diff_a_rotation_and_a_refresh_of_a_secret_changed_by_hand(
+    scenario: Scenario, stack: Deployment, exported_before_destroy: list[str]
+) -> None:
+    stack.set_webhooks([ROTATED, GENERATED])
+    stack.preview(diff=True)
+    stack.up()
+    declared_id = next(w["id"] for w in scenario.live_webhooks() if w["payload_url"] == DECLARED["payloadUrl"])
+    scenario.outofband.patch_webhook(declared_id, secret=SET_BY_HAND)
+    stack.refresh()
+    stack.up()
+    exported_before_destroy.append(stack.export_text())
+
+    assert stack.leaked(every_secret(scenario)) == []
+
+
+def test_no_secret_leaks_after_destroy_nor_was_one_in_the_last_export(
+    scenario: Scenario, stack: Deployment, exported_before_destroy: list[str]
+) -> None:
+    stack.destroy()
+
+    secrets = every_secret(scenario)
+    assert stack.leaked(secrets) == []
+    [export] = exported_before_destroy
+    assert all(s not in export for s in secrets)
