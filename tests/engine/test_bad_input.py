@@ -14,6 +14,7 @@ from cases.bad_input import ENGINE_CASES, GOOD_HOOK, Case
 from harness.accounts import random_credentials
 from harness.emulator import EmulatorControl
 from harness.engine import Deployment, new_deployment
+from harness.printed import Printed
 from mypos_provider.emulator import Emulator
 
 pytestmark = pytest.mark.engine
@@ -74,12 +75,12 @@ def test_bad_input_fails_before_any_write_with_one_clear_line(stack, module_emul
     control = EmulatorControl(module_emulator.url)
     configure(stack, case)
     control.clear_requests()
-    stack.output.clear()
+    printed = Printed(stack)
 
     with pytest.raises(auto.errors.CommandError) as failure:
         stack.preview()
 
-    text = stack.cli_text() + "\n" + str(failure.value)
+    text = printed.text + "\n" + str(failure.value)
     lines = [line for line in text.splitlines() if all(fragment in line for fragment in case.expect)]
     assert lines, f"no single line says all of {case.expect}:\n{text}"
     assert "Traceback" not in text

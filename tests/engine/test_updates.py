@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from harness.engine import Deployment
+from harness.printed import Printed
 from harness.scenario import Scenario
 
 pytestmark = [pytest.mark.engine, pytest.mark.scenario]
@@ -46,11 +47,11 @@ def first(scenario: Scenario, stack: Deployment) -> dict[str, Any]:
 
 def test_the_preview_diff_of_a_rotation_shows_only_the_secret_and_masks_it(stack, first):
     stack.set_webhooks(changed(secret="second-secret-987654321"))
-    stack.output.clear()
+    printed = Printed(stack)
 
     preview = stack.preview(diff=True)
 
-    text = stack.cli_text()
+    text = printed.text
     assert preview.change_summary == {"update": 1, "same": 2}
     assert "~ secret: [secret] => [secret]" in text
     assert "payload_url" not in text and "is_active" not in text
