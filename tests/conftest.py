@@ -13,7 +13,7 @@ pytest.register_assert_rewrite("harness")  # the helpers' asserts explain their 
 
 from harness.accounts import Account, random_credentials
 from harness.emulator import EmulatorControl
-from harness.engine import Deployment, new_deployment
+from harness.engine import Deployment
 from harness.outofband import OutOfBand
 from harness.scenario import Scenario, open_scenario
 from mypos_provider.emulator import Emulator
@@ -63,34 +63,12 @@ def account(control: EmulatorControl) -> Account:
 
 @pytest.fixture
 def deploy(tmp_path: Path, emulator: Emulator, account: Account) -> Iterator[Callable[..., Deployment]]:
-    """Make a deployment of the stack program (or another program) against the test's emulator account.
-
-    After the test, every deployment it made is scanned for secrets in plaintext (state files, `pulumi stack
-    export`, CLI output, provider log): the client secret, every token issued, every webhook secret the
-    account ever had. Any hit fails the test."""
-    made: list[Deployment] = []
-
-    def make(webhooks: list[dict[str, Any]] | None = None, **kw: Any) -> Deployment:
-        deployment = new_deployment(
-            tmp_path,
-            auth_url=emulator.url,
-            client_id=account.client_id,
-            client_secret=account.client_secret,
-            webhooks=webhooks,
-            **kw,
-        )
-        made.append(deployment)
-        return deployment
-
-    yield make
-    secrets = [
-        account.client_secret,
-        *emulator.issued_tokens(),
-        *(w["secret"] for w in EmulatorControl(emulator.url).state(account.client_id)["webhooks"]),
-    ]
-    for deployment in made:
-        leaks = deployment.leaked(secrets)
-        assert not leaks, f"secrets leaked: {leaks}"
+    """Make deployments of the stack program (or another program) against the test's emulator account: a
+    scenario of one test (harness/scenario.py), whose deployments are scanned for secrets in plaintext after
+    the test."""
+    single = Scenario(tmp_path, emulator, account, EmulatorControl(emulator.url))
+    yield single.deploy
+    single.assert_no_leaks()
 
 
 @pytest.fixture

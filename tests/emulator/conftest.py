@@ -178,43 +178,34 @@ def control(emulator: Emulator) -> Control:
     return Control(emulator.url)
 
 
-@pytest.fixture
-def api(emulator: Emulator) -> ApiClient:
-    client = ApiClient(emulator.url, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
+def logged_in(base_url: str, client_id: str = DEMO_CLIENT_ID, client_secret: str = DEMO_CLIENT_SECRET) -> ApiClient:
+    """A client of the emulator at `base_url` holding a token (of the demo account unless told)."""
+    client = ApiClient(base_url, client_id, client_secret)
     client.login()
     return client
+
+
+@pytest.fixture
+def api(emulator: Emulator) -> ApiClient:
+    return logged_in(emulator.url)
 
 
 @pytest.fixture
 def new_demo_client(emulator: Emulator) -> Callable[[], ApiClient]:
     """Builds extra logged-in demo-account clients, e.g. one per thread (sessions are not thread-safe)."""
-
-    def build() -> ApiClient:
-        client = ApiClient(emulator.url, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
-        client.login()
-        return client
-
-    return build
+    return lambda: logged_in(emulator.url)
 
 
 @pytest.fixture
 def api_client_for() -> Callable[[str], ApiClient]:
     """Logged-in demo-account clients of emulators a test starts itself."""
-
-    def build(base_url: str) -> ApiClient:
-        client = ApiClient(base_url, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
-        client.login()
-        return client
-
-    return build
+    return logged_in
 
 
 @pytest.fixture
 def other_api(emulator: Emulator, control: Control) -> ApiClient:
     control.add_account(OTHER_CLIENT_ID, OTHER_CLIENT_SECRET)
-    client = ApiClient(emulator.url, OTHER_CLIENT_ID, OTHER_CLIENT_SECRET)
-    client.login()
-    return client
+    return logged_in(emulator.url, OTHER_CLIENT_ID, OTHER_CLIENT_SECRET)
 
 
 @pytest.fixture
@@ -236,9 +227,7 @@ def clocked_control(clocked_emulator: Emulator) -> Control:
 
 @pytest.fixture
 def clocked_api(clocked_emulator: Emulator) -> ApiClient:
-    client = ApiClient(clocked_emulator.url, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
-    client.login()
-    return client
+    return logged_in(clocked_emulator.url)
 
 
 @pytest.fixture

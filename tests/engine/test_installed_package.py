@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.engine import ROOT, new_deployment
+from harness.engine import ROOT
 
 pytestmark = pytest.mark.engine
 
@@ -59,15 +59,9 @@ def make_installed_project(directory: Path) -> Path:
     return directory
 
 
-def test_a_project_that_pip_installs_the_package_deploys_and_destroys(tmp_path, emulator, account, control):
+def test_a_project_that_pip_installs_the_package_deploys_and_destroys(tmp_path, deploy, account, control):
     project = make_installed_project(tmp_path / "merchant")
-    deployment = new_deployment(
-        tmp_path,
-        auth_url=emulator.url,
-        client_id=account.client_id,
-        client_secret=account.client_secret,
-        project_dir=project,
-    )
+    deployment = deploy(project_dir=project)
 
     up = deployment.up()
 
