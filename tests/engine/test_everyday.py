@@ -16,6 +16,7 @@ import pytest
 from pulumi import automation as auto
 
 from harness.engine import Deployment
+from harness.printed import Printed
 from harness.scenario import Scenario
 
 pytestmark = [pytest.mark.engine, pytest.mark.scenario]
@@ -98,12 +99,12 @@ def test_up_after_state_delete_of_a_subscription_adopts_it_instead_of_duplicatin
 ) -> None:
     urn = next(r["urn"] for r in stack.resources("Subscription") if r["outputs"]["event"].endswith("completed"))
     stack.cli("state", "delete", urn, "--yes", "--stack", stack.stack.name)
-    stack.output.clear()
+    printed = Printed(stack)
 
     stack.up()
 
     assert len(scenario.live_subscriptions()) == 2
-    assert "already exists in the account but was not recorded in the state" in stack.cli_text()
+    assert "already exists in the account but was not recorded in the state" in printed.text
     stack.preview(expect_no_changes=True)
 
 
@@ -113,11 +114,11 @@ def test_up_after_state_delete_of_a_subscription_adopts_it_instead_of_duplicatin
 def test_a_refresh_warning_is_printed_once(scenario: Scenario, stack: Deployment) -> None:
     subscription = scenario.live_subscriptions()[0]["id"]
     scenario.outofband.delete_subscription(subscription)
-    stack.output.clear()
+    printed = Printed(stack)
 
     stack.refresh()
 
-    text = stack.cli_text()
+    text = printed.text
     mentions = [line for line in text.splitlines() if f"subscription {subscription} (" in line]
     assert mentions and all("warning: subscription" in line for line in mentions)  # no raw log line beside it
     diagnostics = text.split("Diagnostics:", 1)[1]

@@ -15,6 +15,7 @@ import pytest
 from pulumi import automation as auto
 
 from harness.engine import Deployment
+from harness.printed import Printed
 from harness.scenario import Scenario
 
 pytestmark = [pytest.mark.engine, pytest.mark.scenario]
@@ -69,11 +70,11 @@ def test_a_preview_with_adopt_id_says_what_up_will_change_on_the_live_webhook(
     stack: Deployment, clicked: dict[str, Any]
 ) -> None:
     stack.set_webhooks(adopting("legacy", clicked["id"]))
-    stack.output.clear()
+    printed = Printed(stack)
 
     stack.preview()
 
-    text = stack.cli_text()
+    text = printed.text
     assert f"webhook {clicked['id']} ({URL}/old) will be adopted and changed in place" in text
     assert f"payload_url '{URL}/old' => '{URL}'" in text and "secret [secret] => [secret]" in text
     assert NEW_SECRET not in text and CLICKED_SECRET not in text
@@ -84,13 +85,13 @@ def test_renaming_an_adopted_webhook_without_an_alias_releases_it_instead_of_del
 ) -> None:
     stack.up()  # adopts it as `legacy`
     stack.set_webhooks(adopting("orders", clicked["id"]))
-    stack.output.clear()
+    printed = Printed(stack)
 
     stack.up()
 
     assert [w["id"] for w in scenario.live_webhooks()] == [clicked["id"]]
     assert [r["id"] for r in stack.resources("Webhook")] == [clicked["id"]]
-    assert "it was released from the removed resource, not deleted" in stack.cli_text()
+    assert "it was released from the removed resource, not deleted" in printed.text
     stack.preview(expect_no_changes=True)
 
 

@@ -16,6 +16,7 @@ import pytest
 from pulumi import automation as auto
 
 from harness.engine import Deployment
+from harness.printed import Printed
 from harness.scenario import Scenario
 
 pytestmark = [pytest.mark.engine, pytest.mark.scenario]
@@ -108,11 +109,11 @@ def test_a_webhook_id_that_does_not_exist_fails_the_preview(stack: Deployment) -
 
 def test_lookups_run_during_a_preview(stack: Deployment, clicked: dict[str, dict[str, Any]]) -> None:
     use_program(stack, lookup_program(clicked))
-    stack.output.clear()
+    printed = Printed(stack)
 
     stack.preview()
 
-    text = stack.cli_text()
+    text = printed.text
     assert "read pulumi-python:dynamic/mypos:Webhook existing" in text
     assert "read pulumi-python:dynamic/mypos:Subscription existing-paid" in text
     assert '"account.out-bank-transfer.approved"' in text  # get_events() ran: its names are previewed outputs
