@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-pytest.register_assert_rewrite("harness")  # the helpers' asserts explain their failures too
+pytest.register_assert_rewrite("harness")  # the helpers' asserts explain their failures too (before importing)
 
-from harness.accounts import Account, random_credentials
-from harness.emulator import EmulatorControl
-from harness.engine import Deployment, new_deployment
-from harness.outofband import OutOfBand
-from harness.scenario import Scenario, open_scenario
-from mypos_provider.emulator import Emulator
+from harness.accounts import Account, random_credentials  # noqa: E402
+from harness.emulator import EmulatorControl  # noqa: E402
+from harness.engine import Deployment, new_deployment  # noqa: E402
+from harness.outofband import OutOfBand  # noqa: E402
+from harness.scenario import Scenario, open_scenario  # noqa: E402
+from mypos_provider.emulator import Emulator  # noqa: E402
 
 pytest_plugins = ["harness.timing", "harness.scenario"]
 
