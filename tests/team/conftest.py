@@ -1,4 +1,5 @@
-"""Fixtures of the team tests: one PostgreSQL server per session, a database per test, two engineers.
+"""Fixtures of the team tests: one PostgreSQL server per session, a database per test (or per scenario
+module), two engineers.
 
 The `sandbox` and `production` stacks deploy to two merchant accounts of the test's emulator (myPOS sandbox
 and production stand-ins), each with its own credentials and its own passphrase.
@@ -8,9 +9,9 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -45,12 +46,21 @@ class StateDatabase:
         return self.server.lock_keys(self.name)
 
 
+@contextmanager
+def new_state_database(server: PostgresServer) -> Iterator[StateDatabase]:
+    """A database of its own on the session's server, dropped afterwards."""
+    name = f"state_{secrets.token_hex(6)}"
+    url = server.create_database(name)
+    try:
+        yield StateDatabase(server, name, url)
+    finally:
+        server.drop_database(name)
+
+
 @pytest.fixture
 def state_database(postgres: PostgresServer) -> Iterator[StateDatabase]:
-    name = f"state_{secrets.token_hex(6)}"
-    url = postgres.create_database(name)
-    yield StateDatabase(postgres, name, url)
-    postgres.drop_database(name)
+    with new_state_database(postgres) as database:
+        yield database
 
 
 @dataclass
@@ -88,9 +98,10 @@ def stack_config(stack: str, emulator_url: str) -> dict[str, str]:
     }
 
 
-@pytest.fixture
-def team(tmp_path: Path, emulator: Emulator, control: EmulatorControl, state_database: StateDatabase) -> Iterator[Team]:
-    """Alice has created both stacks in the shared database; Bob has pulled her working copy."""
+@contextmanager
+def open_team(directory: Path, emulator: Emulator, control: EmulatorControl, database: StateDatabase) -> Iterator[Team]:
+    """Alice has created both stacks in the shared database; Bob has pulled her working copy. When the team
+    is done, nothing secret may be in plaintext in the table, a CLI output or a provider log."""
     accounts = {stack: random_credentials() for stack in STACKS}
     stack_secrets = {
         stack: StackSecrets(
@@ -104,14 +115,37 @@ def team(tmp_path: Path, emulator: Emulator, control: EmulatorControl, state_dat
     for account in accounts.values():
         control.add_account(account.client_id, account.client_secret)
     passphrases = {stack: s.passphrase for stack, s in stack_secrets.items()}
-    alice = TeamMember.join("alice", tmp_path, state_database.url, passphrases)
-    bob = TeamMember.join("bob", tmp_path, state_database.url, passphrases)
+    alice = TeamMember.join("alice", directory, database.url, passphrases)
+    bob = TeamMember.join("bob", directory, database.url, passphrases)
     for stack in STACKS:
         alice.create_stack(stack, stack_secrets[stack], stack_config(stack, emulator.url))
     bob.pull_from(alice)
-    made = Team(alice, bob, accounts, stack_secrets, state_database, emulator, control)
+    made = Team(alice, bob, accounts, stack_secrets, database, emulator, control)
     yield made
     assert_no_leaks(made)
+
+
+@pytest.fixture
+def team(tmp_path: Path, emulator: Emulator, control: EmulatorControl, state_database: StateDatabase) -> Iterator[Team]:
+    """A team of its own for one test."""
+    with open_team(tmp_path, emulator, control, state_database) as made:
+        yield made
+
+
+@pytest.fixture(scope="module")
+def team_scenario(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest, postgres: PostgresServer
+) -> Iterator[Team]:
+    """One team (emulator, database, two members, two stacks) for all the steps of a scenario module
+    (`pytest.mark.scenario`, harness/scenario.py): each step starts where the step before it left. The leak
+    check runs once, when the module is done."""
+    directory = tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1])
+    with (
+        Emulator(port=0).start() as emulator,
+        new_state_database(postgres) as database,
+        open_team(directory, emulator, EmulatorControl(emulator.url), database) as made,
+    ):
+        yield made
 
 
 def assert_no_leaks(team: Team) -> None:
@@ -129,24 +163,39 @@ def assert_no_leaks(team: Team) -> None:
     assert not leaks, f"secrets leaked: {leaks}"
 
 
+def assert_converged(team: Team, stack: str, member: TeamMember | None = None, **expected: int) -> None:
+    """The account holds exactly the objects the stack's state records, each once (and as many as expected)."""
+    who = member or team.alice
+    account = team.accounts[stack]
+    live_hooks = team.control.live_webhooks(account.client_id)
+    live_subs = team.control.live_subscriptions(account.client_id)
+    recorded = {r["id"] for r in who.resources(stack, "Webhook")} | {
+        r["id"] for r in who.resources(stack, "Subscription")
+    }
+    assert recorded == {w["id"] for w in live_hooks} | {s["id"] for s in live_subs}, "state and myPOS differ"
+    urls = [w["payload_url"] for w in live_hooks]
+    assert len(urls) == len(set(urls)), f"a webhook exists twice: {sorted(urls)}"
+    if "webhooks" in expected:
+        assert len(live_hooks) == expected["webhooks"]
+    if "subscriptions" in expected:
+        assert len(live_subs) == expected["subscriptions"]
+
+
 @pytest.fixture
 def converged(team: Team) -> Callable[..., None]:
     """Asserts that an account holds exactly the objects the stack's state records, each once."""
 
-    def check(stack: str, member: TeamMember | None = None, **expected: Any) -> None:
-        who = member or team.alice
-        account = team.accounts[stack]
-        live_hooks = team.control.live_webhooks(account.client_id)
-        live_subs = team.control.live_subscriptions(account.client_id)
-        recorded = {r["id"] for r in who.resources(stack, "Webhook")} | {
-            r["id"] for r in who.resources(stack, "Subscription")
-        }
-        assert recorded == {w["id"] for w in live_hooks} | {s["id"] for s in live_subs}, "state and myPOS differ"
-        urls = [w["payload_url"] for w in live_hooks]
-        assert len(urls) == len(set(urls)), f"a webhook exists twice: {sorted(urls)}"
-        if "webhooks" in expected:
-            assert len(live_hooks) == expected["webhooks"]
-        if "subscriptions" in expected:
-            assert len(live_subs) == expected["subscriptions"]
+    def check(stack: str, member: TeamMember | None = None, **expected: int) -> None:
+        assert_converged(team, stack, member, **expected)
+
+    return check
+
+
+@pytest.fixture(scope="module")
+def scenario_converged(team_scenario: Team) -> Callable[..., None]:
+    """`converged` for the team of a scenario module."""
+
+    def check(stack: str, member: TeamMember | None = None, **expected: int) -> None:
+        assert_converged(team_scenario, stack, member, **expected)
 
     return check

@@ -48,13 +48,18 @@ def test_preview_report_lists_each_resource_to_create_update_replace_and_delete(
 
     assert report.code == 0, report.output
     assert report.stdout.startswith("<!-- mypos-pulumi:preview:sandbox -->\n")
-    assert "**1 to create, 1 to update, 1 to replace, 1 to delete**; 2 unchanged." in report.stdout
-    assert table_rows(report.stdout, TABLE_HEADER) == [
+    # Only webhooks and subscriptions are counted (not the stack): `treasury` is the one left as it is.
+    assert "**1 to create, 1 to update, 1 to replace, 1 to delete**; 1 unchanged." in report.stdout
+    rows = table_rows(report.stdout, TABLE_HEADER)
+    assert sorted(rows) == [
         "| create | `orders-cancelled` | Subscription |",
-        "| update | `orders` | Webhook |",
-        "| replace | `orders-payment` | Subscription |",
         "| delete | `treasury-failed` | Subscription |",
+        "| replace | `orders-payment` | Subscription |",
+        "| update | `orders` | Webhook |",
     ]
+    # In the order the deployment runs them: a webhook before its subscriptions (the engine runs resources
+    # that do not depend on each other in parallel, in no fixed order).
+    assert rows[0] == "| update | `orders` | Webhook |"
 
 
 def test_preview_report_shows_the_property_diff_with_secrets_masked(team):
@@ -97,7 +102,8 @@ def test_preview_report_without_changes_says_so(team):
 
     report = team.bob.mypos("preview-report", stack="production", check=True)
 
-    assert "**0 to create, 0 to update, 0 to replace, 0 to delete**; 5 unchanged." in report.stdout
+    # The two webhooks and two subscriptions; the stack itself is not counted.
+    assert "**0 to create, 0 to update, 0 to replace, 0 to delete**; 4 unchanged." in report.stdout
     assert "No changes" in report.stdout
 
 
@@ -164,24 +170,27 @@ def test_drift_check_names_each_object_and_field_changed_by_hand(team):
     hand.delete_subscription(ids["orders-payment"])
     extra = hand.create_webhook("https://shop.example.com/mypos/by-hand", "hand-made-secret-0001")
     extra_subscription = hand.subscribe(extra["id"], "pos.payment.completed")
+    team.bob.pull_from(team.alice)  # drift is measured against the declaration: Bob has the deployed program
 
     checked = team.bob.mypos("drift", stack="production")
 
     assert checked.code == 1, checked.output
     report = checked.stdout
-    assert "### Drift in `production`: 4 changed or deleted by hand, 2 not managed by any stack" in report
-    assert table_rows(report, ["| Resource | Type | What happened | Fields |", "|---|---|---|---|"]) == [
+    assert "### Drift in `production`: 4 differ from the stack, 2 not managed by any stack" in report
+    drift_rows = table_rows(report, ["| Resource | Type | What happened | Fields |", "|---|---|---|---|"])
+    assert sorted(drift_rows) == [  # in the engine's order, which is not fixed for independent resources
         "| `orders-cancelled` | Subscription | changed outside Pulumi | `terminal_ids` |",
+        "| `orders-payment` | Subscription | deleted outside Pulumi |  |",
         "| `orders` | Webhook | changed outside Pulumi | `payload_url` |",
         "| `treasury` | Webhook | changed outside Pulumi | `secret` |",
-        "| `orders-payment` | Subscription | deleted outside Pulumi |  |",
     ]
     assert table_rows(report, ["| Kind | Id | What |", "|---|---|---|"]) == [
         f"| webhook | `{extra['id']}` | https://shop.example.com/mypos/by-hand |",
         f"| subscription | `{extra_subscription['id']}` | pos.payment.completed of webhook {extra['id']} |",
     ]
-    assert '+     payload_url: "https://attacker.example.com/hook"   (live)' in report
-    assert "+     secret: [secret]   (live)" in report
+    assert '-     payload_url: "https://attacker.example.com/hook"   (live)' in report
+    assert '+     payload_url: "https://shop.example.com/mypos/orders-v2"   (declared)' in report
+    assert "-     secret: [secret]   (live)" in report
     for secret in ("changed-by-hand-0001", "hand-made-secret-0001", team.secrets["production"].treasury_secret):
         assert secret not in report
 
@@ -240,7 +249,9 @@ def test_a_read_only_role_can_preview_and_check_drift_but_not_deploy(team, tmp_p
     deployed = reviewer.mypos("deploy", stack="sandbox")
 
     assert previewed.code == 0 and "1 to replace" in previewed.stdout, previewed.output
-    assert checked.code == 0, checked.output
+    # The check ran (exit 2 would mean it could not): the reviewer's change is declared, not deployed yet.
+    assert checked.code == 1, checked.output
+    assert "| `orders` | Webhook | declared change, not deployed yet | `payload_url` |" in checked.stdout
     assert deployed.code == 1 and "permission denied" in deployed.stdout
     assert team.control.writes() == []
     assert team.alice.pulumi("stack", "export", stack="sandbox").stdout == state_before
