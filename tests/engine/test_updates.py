@@ -26,6 +26,14 @@ HOOK = {
 }
 
 
+def terminals(*terminal_ids: str) -> list[dict[str, Any]]:
+    return [{"event": "pos.payment.completed", "terminalIds": list(terminal_ids)}]
+
+
+# The webhook after the in-place update step, whose terminal ids the later steps reorder.
+UPDATED = {"secret": "second-secret-987654321", "payloadUrl": "https://shop.example.com/mypos/v2", "active": False}
+
+
 def changed(**fields: Any) -> list[dict[str, Any]]:
     hook = copy.deepcopy(HOOK)
     hook.update(fields)
@@ -67,14 +75,7 @@ def test_up_rotates_the_secret_in_place(scenario, stack, first):
 
 
 def test_payload_url_active_flag_and_terminal_ids_all_update_in_place(scenario, stack, first):
-    stack.set_webhooks(
-        changed(
-            secret="second-secret-987654321",
-            payloadUrl="https://shop.example.com/mypos/v2",
-            active=False,
-            events=[{"event": "pos.payment.completed", "terminalIds": ["90004889", "90004890"]}],
-        )
-    )
+    stack.set_webhooks(changed(**UPDATED, events=terminals("90004889", "90004890")))
 
     up = stack.up()
 
@@ -93,24 +94,13 @@ def test_payload_url_active_flag_and_terminal_ids_all_update_in_place(scenario, 
 
 
 def test_reordering_terminal_ids_is_no_change(stack):
-    stack.set_webhooks(
-        changed(
-            secret="second-secret-987654321",
-            payloadUrl="https://shop.example.com/mypos/v2",
-            active=False,
-            events=[{"event": "pos.payment.completed", "terminalIds": ["90004890", "90004889"]}],
-        )
-    )
+    stack.set_webhooks(changed(**UPDATED, events=terminals("90004890", "90004889")))
 
     assert stack.preview(expect_no_changes=True).change_summary == {"same": 3}
 
 
 def test_removing_the_secret_from_the_config_keeps_the_current_secret(scenario, stack):
-    without_secret = changed(
-        payloadUrl="https://shop.example.com/mypos/v2",
-        active=False,
-        events=[{"event": "pos.payment.completed", "terminalIds": ["90004890", "90004889"]}],
-    )
+    without_secret = changed(**UPDATED, events=terminals("90004890", "90004889"))
     del without_secret[0]["secret"]
     stack.set_webhooks(without_secret)
 
