@@ -25,9 +25,7 @@ NOBODY_LISTENS = "http://127.0.0.1:9/nobody-listens"
 @pytest.fixture(scope="module")
 def stack(scenario: Scenario) -> Deployment:
     """Stack `test`, deployed with no webhook yet."""
-    deployment = scenario.deploy([])
-    deployment.up()
-    return deployment
+    return scenario.deployed([])
 
 
 @pytest.fixture(scope="module")

@@ -71,9 +71,7 @@ def pending_operations(b: Deployment) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def a(scenario: Scenario) -> Deployment:
-    deployment = scenario.deploy([HOOK], stack_name="a")
-    deployment.up()
-    return deployment
+    return scenario.deployed([HOOK], stack_name="a")
 
 
 @pytest.fixture(scope="module")

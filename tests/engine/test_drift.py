@@ -30,9 +30,7 @@ SECRET_SET_BY_HAND = "changed-by-someone-else"
 
 @pytest.fixture(scope="module")
 def stack(scenario: Scenario) -> Deployment:
-    deployment = scenario.deploy([HOOK])
-    deployment.up()
-    return deployment
+    return scenario.deployed([HOOK])
 
 
 @pytest.fixture(scope="module")

@@ -45,9 +45,7 @@ def urn_of(deployment: Deployment, type_name: str, name: str) -> str:
 
 @pytest.fixture(scope="module")
 def stack(scenario: Scenario) -> Deployment:
-    deployment = scenario.deploy([ORDERS])
-    deployment.up()
-    return deployment
+    return scenario.deployed([ORDERS])
 
 
 # ---- outputs and the requests of a preview -------------------------------------------------------------

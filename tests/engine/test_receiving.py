@@ -40,9 +40,7 @@ def hook(receiver: Any) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def stack(scenario: Scenario, hook: dict[str, Any]) -> Deployment:
     scenario.known_secrets.append(FIRST)  # the account has it until the rotation's `up`
-    deployment = scenario.deploy([hook])
-    deployment.up()
-    return deployment
+    return scenario.deployed([hook])
 
 
 def emit(deployment: Deployment, event: str, *, delivered: bool = True) -> str:

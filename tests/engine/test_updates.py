@@ -42,9 +42,7 @@ def changed(**fields: Any) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def stack(scenario: Scenario) -> Deployment:
-    deployment = scenario.deploy([HOOK])
-    deployment.up()
-    return deployment
+    return scenario.deployed([HOOK])
 
 
 @pytest.fixture(scope="module")

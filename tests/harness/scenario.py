@@ -61,6 +61,12 @@ class Scenario:
         self.deployments.append(deployment)
         return deployment
 
+    def deployed(self, webhooks: list[Mapping[str, Any]] | None = None, **kw: Any) -> Deployment:
+        """`deploy`, then its first `up`: where most scenarios start."""
+        deployment = self.deploy(webhooks, **kw)
+        deployment.up()
+        return deployment
+
     def live_webhooks(self) -> list[dict[str, Any]]:
         return self.control.live_webhooks(self.account.client_id)
 
