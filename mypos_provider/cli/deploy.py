@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any, TextIO
 
+from .backend import missing_backend_hint
 from .changes import masked_outputs, resource_name
 from .errors import CliError
 from .pulumi import LOCKED_MARKER, error_text, run_pulumi, stream_pulumi
@@ -84,6 +86,8 @@ def pending_refusal(stack: str, pending: list[dict[str, Any]]) -> str:
 
 
 def failure_hint(tail: list[str], stack: str) -> str:
+    if hint := missing_backend_hint("".join(tail), os.environ):
+        return hint
     if any(LOCKED_MARKER in line for line in tail):
         return (
             f": another deployment holds the lock of {stack}; wait for it, or if it was killed, recover as "

@@ -6,12 +6,14 @@ project uses (a file, PostgreSQL, Pulumi Cloud) works as it does for `pulumi` it
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shutil
 import signal
 import subprocess
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -63,17 +65,24 @@ def stream_pulumi(args: Sequence[str], out: TextIO) -> tuple[int, list[str]]:
 
     The CLI runs in a session of its own, and each SIGINT or SIGTERM this process gets is passed on to it
     once: a terminal's Ctrl-C then reaches it once, not twice (twice means "stop now" to Pulumi, which leaves
-    pending operations), and a second Ctrl-C still does what Pulumi says it does."""
+    pending operations), and a second Ctrl-C still does what Pulumi says it does. Outside our process group,
+    the CLI would outlive a kill of the job's group (a CI runner's SIGKILL) and go on deploying unseen until
+    its next line of output met the closed pipe, and its plugins would outlive it; so, on Linux, it runs under
+    reaper.py, which kills it when this process dies and ends whatever it leaves behind."""
     check_backend()
     tail: list[str] = []
+    command = [pulumi_binary(), *args]
+    if LINUX:
+        command = [sys.executable, str(Path(__file__).with_name("reaper.py")), *command]
     with (
         subprocess.Popen(
-            [pulumi_binary(), *args],
+            command,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             text=True,
             start_new_session=True,
+            preexec_fn=parent_death_signal(signal.SIGHUP) if LINUX else None,
         ) as process,
         SignalsPassedOn(process),
     ):
@@ -84,6 +93,24 @@ def stream_pulumi(args: Sequence[str], out: TextIO) -> tuple[int, list[str]]:
             out.flush()
             tail = [*tail[-49:], line]
     return process.returncode, tail
+
+
+LINUX = sys.platform.startswith("linux")
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def parent_death_signal(signum: int) -> Callable[[], None]:
+    """For `preexec_fn` (Linux): the child gets `signum` when this process dies. libc is looked up here,
+    before the fork; the child makes one prctl call."""
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    parent = os.getpid()
+
+    def in_child() -> None:
+        prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0)
+        if os.getppid() != parent:  # we died before prctl took effect
+            os.kill(os.getpid(), signum)
+
+    return in_child
 
 
 class SignalsPassedOn:

@@ -9,9 +9,11 @@ merely looks the same is never touched; where the rules cannot decide, recover s
 candidates and says how to choose (`--record NAME=ID`).
 
 A pending create whose resource a later deployment recorded (someone ran `pulumi up` past the interrupted
-run) made an object no resource holds: an orphan. Recover names it and clears the stale pending create; the
-orphan is deleted only when the user names it (`--delete-orphan ID`), the one case where recover changes
-the account, and only for an object it found to be such an orphan.
+run) made an object no resource holds: an orphan. Recover names it and the command that deletes it
+(`--delete-orphan ID`), the one case where recover changes the account, and only for an object it found to
+be such an orphan. Until then it changes nothing, as when it cannot decide: the stale pending create is
+what identifies the orphan, and writing the state (`pulumi stack import`) would clear it, so the printed
+command would no longer find the orphan. A stale pending create that made nothing is cleared.
 
 The state is written with `pulumi stack import`, which takes the stack's lock: while a deployment runs
 (or a killed one still holds the lock) recover refuses and changes nothing.
@@ -56,7 +58,14 @@ def recover(stack: Stack, client: MyPOSClient, request: RecoverRequest, out: Tex
     _report(plan, current, stack.name, out)
     _report_orphans(orphans, recorded_by_name, stack.name, out)
     to_delete = _orphans_to_delete(orphans, request.delete_orphans, stack.name)
-    if plan.ambiguities:
+    if left := _orphans_left(orphans, request.delete_orphans):
+        print(
+            f"error: the orphan(s) of {', '.join(sorted(left))} are still in the account; nothing was changed. "
+            "Delete them with the command above, which also records the rest (or delete them in the myPOS account "
+            "and run recover again)",
+            file=out,
+        )
+    if plan.ambiguities or left:
         return 1
     if request.dry_run:
         print(f"{len(pending)} pending create(s); nothing changed (dry run)", file=out)
@@ -124,6 +133,16 @@ def _orphans_to_delete(
             f"{stack_name} --dry-run`"
         )
     return [found[object_id] for object_id in requested]
+
+
+def _orphans_left(orphans: reconcile.RecoveryPlan, deleted: tuple[str, ...]) -> list[str]:
+    """Names of the stale pending creates whose orphans this run does not delete (for candidates recover could
+    not tell apart: until as many are deleted as there are creates)."""
+    left = [made.pending.name for made in orphans.made if made.obj.id not in deleted]
+    for ambiguity in orphans.ambiguities:
+        if sum(1 for obj in ambiguity.candidates if obj.id in deleted) < len(ambiguity.pending):
+            left += [create.name for create in ambiguity.pending]
+    return left
 
 
 def _delete(client: MyPOSClient, obj: Webhook | Subscription) -> None:

@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,6 +160,21 @@ class TeamMember:
             start_new_session=True,
         )
 
+    def start_mypos(self, command: str, *args: str, stack: str) -> Background:
+        """`python -m mypos_provider COMMAND --stack STACK ...` in the background, in a process group of its own
+        (what a terminal or a CI runner signals), its output read line by line as it comes."""
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mypos_provider", command, "--stack", stack, *args],
+            cwd=self.work_dir,
+            env=self.env(stack),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,
+        )
+        return Background(process, self.transcript)
+
     def finish(self, process: subprocess.Popen[str]) -> Run:
         stdout, _ = process.communicate(timeout=600)
         self.transcript.append(stdout)
@@ -199,6 +215,36 @@ class TeamMember:
 
     def log_text(self) -> str:
         return self.provider_log.read_text(errors="replace") if self.provider_log.exists() else ""
+
+
+class Background:
+    """A command running in its own process group; `lines` grows as it prints (kept in the transcript too)."""
+
+    def __init__(self, process: subprocess.Popen[str], transcript: list[str]) -> None:
+        self.process = process
+        self.lines: list[str] = []
+        self._transcript = transcript
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def signal_group(self, signum: int) -> None:
+        """What a terminal's Ctrl-C (SIGINT) or a CI runner's kill does: the signal to the whole group."""
+        os.killpg(self.process.pid, signum)
+
+    def wait(self, timeout: float = 300) -> Run:
+        code = self.process.wait(timeout=timeout)
+        self._reader.join(timeout=30)
+        self._transcript.append(self.output)
+        return Run([str(a) for a in self.process.args], code, self.output, "")  # type: ignore[union-attr]
 
 
 def processes_in(directory: os.PathLike[str]) -> list[int]:

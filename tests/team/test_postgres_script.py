@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.postgres import PostgresServer
+from harness.postgres import SCRIPT, PostgresServer
 
 MASKED_URL = re.compile(r"^running on postgres://pulumi:\*\*\*\*@127\.0\.0\.1:(\d+)/pulumi\?sslmode=disable$")
 
@@ -87,3 +87,18 @@ def run_as(url: str, statement: str) -> str:
     if done.returncode != 0:
         raise AssertionError(done.stderr)
     return done.stdout.strip()
+
+
+def test_psql_before_any_start_says_in_one_line_to_start_the_server(own_server):
+    done = subprocess.run(
+        [str(SCRIPT), "psql", "-c", "SELECT 1"],
+        env=own_server.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines() == ["postgres: no server yet: run scripts/postgres start"]
+    assert done.stdout == ""

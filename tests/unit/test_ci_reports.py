@@ -15,7 +15,7 @@ import pytest
 from pulumi.runtime.rpc import UNKNOWN
 
 from mypos_provider.cli.changes import ENGINE_UNKNOWN, KNOWN_AFTER_DEPLOY, MASK, Change, PropertyChange, plan_of
-from mypos_provider.cli.deploy import pending_refusal
+from mypos_provider.cli.deploy import failure_hint, pending_refusal
 from mypos_provider.cli.drift import Drifted, DriftReport, LiveObject, drifted_objects, outside_changes, render_drift
 from mypos_provider.cli.preview_report import failure_report, render_preview
 from mypos_provider.cli.pulumi import error_text
@@ -127,6 +127,13 @@ def test_a_clone_without_the_demo_backend_is_told_to_set_pulumi_backend_url(monk
 
 
 # ---- deploy ---------------------------------------------------------------------------------------------
+
+
+def test_a_deploy_in_a_clone_without_the_demo_backend_is_told_to_set_pulumi_backend_url(monkeypatch):
+    monkeypatch.delenv("PULUMI_BACKEND_URL", raising=False)
+    streamed = ["error: unable to open state directory: stat /home/me/p/.pulumi-state: no such file or directory\n"]
+
+    assert "set PULUMI_BACKEND_URL to your team's backend" in failure_hint(streamed, "sandbox")
 
 
 def test_deploy_refuses_pending_operations_naming_them_and_the_command_to_run():

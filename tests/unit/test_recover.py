@@ -47,6 +47,7 @@ class RecordedStack:
         if self.locked:
             raise StackLocked(self.name, "the stack is currently locked by 1 lock(s).")
         self.imported = deployment
+        self._deployment = copy.deepcopy(deployment)  # what the next run reads, as with `pulumi stack import`
 
 
 def secret(value: str) -> dict[str, str]:
@@ -300,22 +301,24 @@ def test_the_object_of_a_pending_create_recorded_later_is_reported_as_an_orphan_
 
     status, out = run(stack, client, dry_run=True)
 
-    assert status == 0 and stack.imported is None
+    assert status == 1 and stack.imported is None  # undecided: a person must delete the orphan
     assert f"orders: recorded later as webhook {kept['id']}" in out and f"{orphan['id']}, is an orphan" in out
     assert f"python -m mypos_provider recover --stack b --delete-orphan {orphan['id']}" in out
 
 
-def test_recover_never_records_a_second_object_for_a_recorded_resource(client, outofband):
-    stack, _, kept = superseded(client, outofband)
+def test_an_orphan_left_in_place_changes_nothing_so_the_command_recover_printed_still_works(client, outofband):
+    stack, orphan, _ = superseded(client, outofband)
 
-    status, _ = run(stack, client)
+    status, out = run(stack, client)
 
-    assert status == 0 and stack.imported is not None
-    assert [r["id"] for r in stack.imported["resources"]] == [kept["id"]]
-    assert stack.imported["pending_operations"] == []
+    # Writing the state (`pulumi stack import`) clears every pending create, and the stale one is what
+    # identifies the orphan: written now, the next run would find nothing to delete.
+    assert status == 1 and stack.imported is None
+    assert "the orphan(s) of orders are still in the account; nothing was changed" in out
+    assert f"--delete-orphan {orphan['id']}" in out
 
 
-def test_an_orphan_is_deleted_only_when_named(client, outofband, control, account):
+def test_an_orphan_is_deleted_only_when_named_and_no_second_object_is_recorded(client, outofband, control, account):
     stack, orphan, kept = superseded(client, outofband)
 
     run(stack, client)
@@ -324,6 +327,18 @@ def test_an_orphan_is_deleted_only_when_named(client, outofband, control, accoun
 
     assert status == 0 and f"deleted the orphan webhook {orphan['id']}" in out
     assert [w["id"] for w in control.live_webhooks(account.client_id)] == [kept["id"]]
+    assert [r["id"] for r in stack.imported["resources"]] == [kept["id"]]
+    assert stack.imported["pending_operations"] == []
+
+
+def test_a_stale_pending_create_that_made_nothing_is_cleared(client):
+    recorded = {"urn": f"urn:pulumi:b::p::{WEBHOOK_TYPE}::orders", "type": WEBHOOK_TYPE, "id": "recorded-later"}
+    stack = RecordedStack(deployment_with(pending_webhook("orders", not_before=time.time()), resources=[recorded]))
+
+    status, out = run(stack, client)
+
+    assert status == 0 and "the interrupted run made nothing: its pending create is cleared" in out
+    assert stack.imported["pending_operations"] == []
 
 
 def test_deleting_anything_but_a_found_orphan_is_refused(client, outofband, control, account):
