@@ -17,3 +17,16 @@ class Printed:
     @property
     def text(self) -> str:
         return "\n".join(self.deployment.output[self.start :])
+
+
+def table_rows(report: str, header: list[str]) -> list[str]:
+    """The rows of the Markdown table in `report` that starts with the two lines of `header`."""
+    lines = report.splitlines()
+    start = lines.index(header[0])
+    assert lines[start + 1] == header[1]
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        rows.append(line)
+    return rows

@@ -149,22 +149,17 @@ class TeamMember:
 
     def start_up(self, stack: str) -> subprocess.Popen[str]:
         """`pulumi up` in the background, in a process group of its own (so it can be killed like a CI job)."""
-        return subprocess.Popen(
-            [str(PULUMI), "up", "--yes", "--skip-preview", "--non-interactive", "--stack", stack],
-            cwd=self.work_dir,
-            env=self.env(stack),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            start_new_session=True,
-        )
+        return self.start([str(PULUMI), "up", "--yes", "--skip-preview", "--non-interactive", "--stack", stack], stack)
 
     def start_mypos(self, command: str, *args: str, stack: str) -> Background:
         """`python -m mypos_provider COMMAND --stack STACK ...` in the background, in a process group of its own
         (what a terminal or a CI runner signals), its output read line by line as it comes."""
-        process = subprocess.Popen(
-            [sys.executable, "-m", "mypos_provider", command, "--stack", stack, *args],
+        process = self.start([sys.executable, "-m", "mypos_provider", command, "--stack", stack, *args], stack)
+        return Background(process, self.transcript)
+
+    def start(self, command: list[str], stack: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            command,
             cwd=self.work_dir,
             env=self.env(stack),
             stdout=subprocess.PIPE,
@@ -173,7 +168,6 @@ class TeamMember:
             text=True,
             start_new_session=True,
         )
-        return Background(process, self.transcript)
 
     def finish(self, process: subprocess.Popen[str]) -> Run:
         stdout, _ = process.communicate(timeout=600)

@@ -17,6 +17,7 @@ import pytest
 
 from harness.accounts import Account, random_credentials
 from harness.emulator import EmulatorControl
+from harness.outofband import OutOfBand
 from harness.postgres import PostgresServer, shared_server
 from harness.team import StackSecrets, TeamMember
 from harness.workers import coordination_dir
@@ -76,6 +77,11 @@ class Team:
     @property
     def members(self) -> tuple[TeamMember, TeamMember]:
         return self.alice, self.bob
+
+    def by_hand(self, stack: str) -> OutOfBand:
+        """The stack's merchant account, as someone clicking in the web account reaches it."""
+        account = self.accounts[stack]
+        return OutOfBand(self.emulator.url, account.client_id, account.client_secret)
 
     def all_secrets(self) -> list[str]:
         """Every secret the test knows of: passphrases, client secrets, tokens, every webhook secret ever."""

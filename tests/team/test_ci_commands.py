@@ -10,31 +10,13 @@ import uuid
 
 import pytest
 
-from harness.outofband import OutOfBand
 from harness.postgres import ROOT
+from harness.printed import table_rows
 from harness.team import TeamMember
 
 pytestmark = pytest.mark.engine
 
 TABLE_HEADER = ["| Action | Resource | Type |", "|---|---|---|"]
-
-
-def table_rows(report: str, header: list[str]) -> list[str]:
-    """The rows of the Markdown table that starts with `header`."""
-    lines = report.splitlines()
-    start = lines.index(header[0])
-    assert lines[start + 1] == header[1]
-    rows = []
-    for line in lines[start + 2 :]:
-        if not line.startswith("|"):
-            break
-        rows.append(line)
-    return rows
-
-
-def out_of_band(team, stack: str) -> OutOfBand:
-    account = team.accounts[stack]
-    return OutOfBand(team.emulator.url, account.client_id, account.client_secret)
 
 
 # ---- preview-report -----------------------------------------------------------------------------------
@@ -163,7 +145,7 @@ def test_drift_check_names_each_object_and_field_changed_by_hand(team):
     team.alice.set_program(2)
     team.alice.pulumi("up", "--yes", stack="production")
     ids = team.alice.ids("production")
-    hand = out_of_band(team, "production")
+    hand = team.by_hand("production")
     hand.patch_webhook(ids["orders"], payload_url="https://attacker.example.com/hook")
     hand.patch_webhook(ids["treasury"], secret="changed-by-hand-0001")
     hand.set_filter(ids["orders-cancelled"], ["11111111", "22222222"])
@@ -198,7 +180,7 @@ def test_drift_check_names_each_object_and_field_changed_by_hand(team):
 def test_drift_check_leaves_the_state_as_it_was(team):
     team.alice.pulumi("up", "--yes", stack="sandbox")
     ids = team.alice.ids("sandbox")
-    out_of_band(team, "sandbox").delete_webhook(ids["treasury"])
+    team.by_hand("sandbox").delete_webhook(ids["treasury"])
     before = team.alice.pulumi("stack", "export", stack="sandbox").stdout
 
     team.bob.mypos("drift", stack="sandbox")

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from harness.outofband import OutOfBand
+from harness.printed import table_rows
 from harness.team import TeamMember
 
 pytestmark = [pytest.mark.engine, pytest.mark.scenario]
@@ -22,23 +22,6 @@ ENGINE_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 DRIFT_HEADER = ["| Resource | Type | What happened | Fields |", "|---|---|---|---|"]
 PREVIEW_HEADER = ["| Action | Resource | Type |", "|---|---|---|"]
 SANDBOX_ORDERS = "https://staging.shop.example.com/mypos/orders"
-
-
-def table_rows(report: str, header: list[str]) -> list[str]:
-    lines = report.splitlines()
-    start = lines.index(header[0])
-    assert lines[start + 1] == header[1]
-    rows = []
-    for line in lines[start + 2 :]:
-        if not line.startswith("|"):
-            break
-        rows.append(line)
-    return rows
-
-
-def by_hand(team, stack: str) -> OutOfBand:
-    account = team.accounts[stack]
-    return OutOfBand(team.emulator.url, account.client_id, account.client_secret)
 
 
 def live_orders(team) -> dict[str, Any]:
@@ -102,7 +85,7 @@ def test_drift_names_what_a_refresh_dropped_and_what_was_changed_or_deleted_by_h
     alice.pulumi("up", "--yes", "--skip-preview", stack="sandbox")
     ids = alice.ids("sandbox")
     generated_secret["orders"] = live_orders(team_scenario)["secret"]
-    hand = by_hand(team_scenario, "sandbox")
+    hand = team_scenario.by_hand("sandbox")
     hand.delete_subscription(ids["orders-payment"])
     alice.pulumi("refresh", "--yes", stack="sandbox")  # drops orders-payment from the state
     assert "orders-payment" not in alice.ids("sandbox")
