@@ -142,7 +142,9 @@ def test_recover_records_it_and_the_deploy_then_converges_without_a_second_objec
 
     assert recovered.code == 0, recovered.output
     assert deployed.code == 0, deployed.output[-3000:]
-    assert [w for w in team_scenario.control.writes() if w["method"] == "POST"] == []
+    # The interrupted create's answer, held back 30 s, may be logged only now: it is the one the fault touched.
+    new_creates = [w for w in team_scenario.control.writes() if w["method"] == "POST" and w["fault"] is None]
+    assert new_creates == []
     scenario_converged(STACK, webhooks=3, subscriptions=2)
 
 
