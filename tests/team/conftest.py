@@ -83,6 +83,20 @@ class Team:
         account = self.accounts[stack]
         return OutOfBand(self.emulator.url, account.client_id, account.client_secret)
 
+    def add_stack(self, stack: str, *, configured_as: str, account_of: str) -> None:
+        """A further stack of Alice's, configured as `configured_as` is, deploying to the account of
+        `account_of`; Bob has its passphrase too."""
+        account = self.accounts[account_of]
+        made = StackSecrets(
+            passphrase=f"{stack}-passphrase-{secrets.token_hex(8)}",
+            client_id=account.client_id,
+            client_secret=account.client_secret,
+            treasury_secret=f"tr-{stack[:4]}-{secrets.token_hex(8)}",
+        )
+        self.secrets[stack] = made
+        self.alice.passphrases[stack] = made.passphrase  # one dict: the team's (open_team)
+        self.alice.create_stack(stack, made, stack_config(configured_as, self.emulator.url))
+
     def all_secrets(self) -> list[str]:
         """Every secret the test knows of: passphrases, client secrets, tokens, every webhook secret ever."""
         values = [s.passphrase for s in self.secrets.values()]

@@ -1,4 +1,9 @@
-"""The CI commands (python -m mypos_provider preview-report | deploy | drift) against the shared backend."""
+"""Scenario: the CI commands (python -m mypos_provider preview-report | deploy | drift) of one team on the shared
+backend, step by step: the report of a stack not deployed yet, Bob's deploy, the reports of an untouched stack,
+of a reviewed change (also as a read-only role) and of a rotated secret, drift by hand in each account, drift
+that cannot read the account, drift next to another stack in the same account, and a deploy refused by a
+killed job's lock. tests/team/test_drift_truth.py covers what a refresh dropped and what one deploy restores.
+"""
 
 from __future__ import annotations
 
@@ -14,19 +19,92 @@ from harness.postgres import ROOT
 from harness.printed import table_rows
 from harness.team import TeamMember
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, pytest.mark.scenario]
 
 TABLE_HEADER = ["| Action | Resource | Type |", "|---|---|---|"]
 
 
-# ---- preview-report -----------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def alice(team_scenario) -> TeamMember:
+    return team_scenario.alice
 
 
-def test_preview_report_lists_each_resource_to_create_update_replace_and_delete(team):
-    team.alice.pulumi("up", "--yes", stack="sandbox")
-    team.alice.set_program(2)
+@pytest.fixture(scope="module")
+def bob(team_scenario) -> TeamMember:
+    return team_scenario.bob
 
-    report = team.alice.mypos("preview-report", stack="sandbox")
+
+# ---- the wrappers of this repository's CI -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("script", ["ci-preview", "ci-deploy", "drift-check"])
+def test_ci_script_without_a_stack_prints_its_usage(script):
+    done = subprocess.run([str(ROOT / "scripts" / script)], capture_output=True, text=True, timeout=60)
+
+    assert done.returncode == 2
+    assert f"usage: scripts/{script} STACK" in done.stderr
+
+
+# ---- sandbox, not deployed yet ------------------------------------------------------------------------
+
+
+def test_preview_report_is_also_written_to_the_output_file(alice, tmp_path):
+    target = tmp_path / "report.md"
+
+    report = alice.mypos("preview-report", "--output", str(target), stack="sandbox", check=True)
+
+    assert target.read_text() == report.stdout
+
+
+def test_deploy_runs_up_with_the_diff_and_prints_outputs_without_secrets(team_scenario, bob, scenario_converged):
+    deployed = bob.mypos("deploy", stack="sandbox")
+
+    assert deployed.code == 0, deployed.output
+    assert "$ pulumi up --yes --non-interactive --diff --stack sandbox" in deployed.stdout
+    assert re.search(r'payload_url\s*: "https://staging.shop.example.com/mypos/orders"', deployed.stdout), "--diff"
+    outputs = json.loads(deployed.stdout.split("Outputs of stack sandbox (secrets masked):\n", 1)[1])
+    assert outputs["treasurySecret"] == "[secret]"
+    sandbox = team_scenario.accounts["sandbox"]
+    live = {h["payload_url"]: h["id"] for h in team_scenario.control.live_webhooks(sandbox.client_id)}
+    assert outputs["ordersId"] == live["https://staging.shop.example.com/mypos/orders"]
+    scenario_converged("sandbox", webhooks=2, subscriptions=2)
+
+
+# ---- sandbox, deployed and untouched ------------------------------------------------------------------
+
+
+def test_drift_check_of_an_untouched_account_exits_zero(bob):
+    checked = bob.mypos("drift", stack="sandbox")
+
+    assert checked.code == 0, checked.output
+    assert "### No drift in `sandbox`" in checked.stdout
+
+
+def test_preview_report_without_changes_says_so(bob):
+    report = bob.mypos("preview-report", stack="sandbox", check=True)
+
+    # The two webhooks and two subscriptions; the stack itself is not counted.
+    assert "**0 to create, 0 to update, 0 to replace, 0 to delete**; 4 unchanged." in report.stdout
+    assert "No changes" in report.stdout
+
+
+def test_drift_check_does_not_list_objects_another_stack_manages(team_scenario, alice):
+    team_scenario.add_stack("storefront", configured_as="production", account_of="sandbox")
+    alice.pulumi("up", "--yes", stack="storefront")
+    assert len(team_scenario.control.live_webhooks(team_scenario.accounts["sandbox"].client_id)) == 4
+
+    checked = alice.mypos("drift", stack="sandbox")
+
+    assert checked.code == 0, checked.output
+
+
+# ---- a reviewed change to sandbox, not deployed -------------------------------------------------------
+
+
+def test_preview_report_lists_each_resource_to_create_update_replace_and_delete(alice):
+    alice.set_program(2)
+
+    report = alice.mypos("preview-report", stack="sandbox")
 
     assert report.code == 0, report.output
     assert report.stdout.startswith("<!-- mypos-pulumi:preview:sandbox -->\n")
@@ -44,12 +122,32 @@ def test_preview_report_lists_each_resource_to_create_update_replace_and_delete(
     assert rows[0] == "| update | `orders` | Webhook |"
 
 
-def test_preview_report_shows_the_property_diff_with_secrets_masked(team):
-    team.alice.pulumi("up", "--yes", stack="sandbox")
-    team.alice.set_program(2)
-    team.alice.pulumi("config", "set", "--secret", "shop:treasurySecret", stack="sandbox", stdin="rotated-secret-0001")
+def test_a_read_only_role_can_preview_and_check_drift_but_not_deploy(team_scenario, alice, tmp_path):
+    reviewer = TeamMember.join(
+        "reviewer", tmp_path, team_scenario.database.server.reader_url(team_scenario.database.name), alice.passphrases
+    )
+    reviewer.pull_from(alice)
+    state_before = alice.pulumi("stack", "export", stack="sandbox").stdout
+    team_scenario.control.clear_requests()
 
-    report = team.alice.mypos("preview-report", stack="sandbox").stdout
+    previewed = reviewer.mypos("preview-report", stack="sandbox")
+    checked = reviewer.mypos("drift", stack="sandbox")
+    deployed = reviewer.mypos("deploy", stack="sandbox")
+
+    assert previewed.code == 0 and "1 to replace" in previewed.stdout, previewed.output
+    # The check ran (exit 2 would mean it could not): the reviewer's change is declared, not deployed yet.
+    assert checked.code == 1, checked.output
+    assert "| `orders` | Webhook | declared change, not deployed yet | `payload_url` |" in checked.stdout
+    assert deployed.code == 1 and "permission denied" in deployed.stdout
+    assert team_scenario.control.writes() == []
+    assert alice.pulumi("stack", "export", stack="sandbox").stdout == state_before
+    team_scenario.alice.transcript.extend(reviewer.transcript)  # scanned for secrets with the team's
+
+
+def test_preview_report_shows_the_property_diff_with_secrets_masked(team_scenario, alice):
+    alice.pulumi("config", "set", "--secret", "shop:treasurySecret", stack="sandbox", stdin="rotated-secret-0001")
+
+    report = alice.mypos("preview-report", stack="sandbox").stdout
     diff = report.split("```diff\n", 1)[1].split("```", 1)[0].splitlines()
 
     assert diff[diff.index("~ Webhook orders (update)") + 1 :][:2] == [
@@ -65,96 +163,35 @@ def test_preview_report_shows_the_property_diff_with_secrets_masked(team):
         '+     event: "pos.payment.failed"',
     ]
     assert "rotated-secret-0001" not in report
-    assert team.secrets["sandbox"].treasury_secret not in report
+    assert team_scenario.secrets["sandbox"].treasury_secret not in report
 
 
-def test_preview_report_of_a_failing_preview_exits_non_zero_and_says_why(team):
-    team.alice.pulumi("config", "set", "shop:baseUrl", "ftp://shop.example.com/mypos", stack="sandbox")
-
-    report = team.alice.mypos("preview-report", stack="sandbox")
-
-    assert report.code == 1
-    assert "### Pulumi preview of `sandbox` failed" in report.stdout
-    assert "payload_url" in report.stdout and "https" in report.stdout
-    assert "Resource monitor has terminated" not in report.stdout
+# ---- drift by hand --------------------------------------------------------------------------------------
 
 
-def test_preview_report_without_changes_says_so(team):
-    team.alice.pulumi("up", "--yes", stack="production")
+def test_drift_check_leaves_the_state_as_it_was(team_scenario, alice, bob):
+    ids = alice.ids("sandbox")
+    team_scenario.by_hand("sandbox").delete_webhook(ids["treasury"])
+    before = alice.pulumi("stack", "export", stack="sandbox").stdout
 
-    report = team.bob.mypos("preview-report", stack="production", check=True)
+    bob.mypos("drift", stack="sandbox")
 
-    # The two webhooks and two subscriptions; the stack itself is not counted.
-    assert "**0 to create, 0 to update, 0 to replace, 0 to delete**; 4 unchanged." in report.stdout
-    assert "No changes" in report.stdout
-
-
-def test_preview_report_is_also_written_to_the_output_file(team, tmp_path):
-    target = tmp_path / "report.md"
-
-    report = team.alice.mypos("preview-report", "--output", str(target), stack="sandbox", check=True)
-
-    assert target.read_text() == report.stdout
+    assert json.loads(alice.pulumi("stack", "export", stack="sandbox").stdout) == json.loads(before)
 
 
-# ---- deploy -------------------------------------------------------------------------------------------
-
-
-def test_deploy_runs_up_with_the_diff_and_prints_outputs_without_secrets(team, converged):
-    deployed = team.bob.mypos("deploy", stack="sandbox")
-
-    assert deployed.code == 0, deployed.output
-    assert "$ pulumi up --yes --non-interactive --diff --stack sandbox" in deployed.stdout
-    assert re.search(r'payload_url\s*: "https://staging.shop.example.com/mypos/orders"', deployed.stdout), "--diff"
-    outputs = json.loads(deployed.stdout.split("Outputs of stack sandbox (secrets masked):\n", 1)[1])
-    assert outputs["treasurySecret"] == "[secret]"
-    live = {h["payload_url"]: h["id"] for h in team.control.live_webhooks(team.accounts["sandbox"].client_id)}
-    assert outputs["ordersId"] == live["https://staging.shop.example.com/mypos/orders"]
-    converged("sandbox", webhooks=2, subscriptions=2)
-
-
-def test_deploy_of_a_stack_locked_by_a_killed_job_fails_and_names_the_recovery(team):
-    # What a CI job killed mid-deployment leaves in the table: its lock.
-    lock = {"pid": 4242, "username": "runner", "hostname": "lost-runner", "timestamp": "2026-11-29T03:00:00Z"}
-    key = f"{team.database.name}/.pulumi/locks/organization/mypos-webhooks/sandbox/{uuid.uuid4()}.json"
-    data = json.dumps({"data": base64.b64encode(json.dumps(lock).encode()).decode()})
-    team.database.server.sql(f"INSERT INTO pulumi_state (key, data) VALUES ('{key}', '{data}')", team.database.name)
-
-    deployed = team.bob.mypos("deploy", stack="sandbox")
-
-    assert deployed.code == 1
-    assert "the stack is currently locked by 1 lock(s)" in deployed.stdout
-    assert "lost-runner" in deployed.stdout
-    assert "pulumi cancel" in deployed.stderr and "recover" in deployed.stderr
-    assert team.control.writes() == []
-
-
-# ---- drift --------------------------------------------------------------------------------------------
-
-
-def test_drift_check_of_an_untouched_account_exits_zero(team):
-    team.alice.pulumi("up", "--yes", stack="production")
-
-    checked = team.bob.mypos("drift", stack="production")
-
-    assert checked.code == 0, checked.output
-    assert "### No drift in `production`" in checked.stdout
-
-
-def test_drift_check_names_each_object_and_field_changed_by_hand(team):
-    team.alice.set_program(2)
-    team.alice.pulumi("up", "--yes", stack="production")
-    ids = team.alice.ids("production")
-    hand = team.by_hand("production")
+def test_drift_check_names_each_object_and_field_changed_by_hand(team_scenario, alice, bob):
+    alice.pulumi("up", "--yes", stack="production")  # the reviewed program (version 2)
+    ids = alice.ids("production")
+    hand = team_scenario.by_hand("production")
     hand.patch_webhook(ids["orders"], payload_url="https://attacker.example.com/hook")
     hand.patch_webhook(ids["treasury"], secret="changed-by-hand-0001")
     hand.set_filter(ids["orders-cancelled"], ["11111111", "22222222"])
     hand.delete_subscription(ids["orders-payment"])
     extra = hand.create_webhook("https://shop.example.com/mypos/by-hand", "hand-made-secret-0001")
     extra_subscription = hand.subscribe(extra["id"], "pos.payment.completed")
-    team.bob.pull_from(team.alice)  # drift is measured against the declaration: Bob has the deployed program
+    bob.pull_from(alice)  # drift is measured against the declaration: Bob has the deployed program
 
-    checked = team.bob.mypos("drift", stack="production")
+    checked = bob.mypos("drift", stack="production")
 
     assert checked.code == 1, checked.output
     report = checked.stdout
@@ -173,78 +210,37 @@ def test_drift_check_names_each_object_and_field_changed_by_hand(team):
     assert '-     payload_url: "https://attacker.example.com/hook"   (live)' in report
     assert '+     payload_url: "https://shop.example.com/mypos/orders-v2"   (declared)' in report
     assert "-     secret: [secret]   (live)" in report
-    for secret in ("changed-by-hand-0001", "hand-made-secret-0001", team.secrets["production"].treasury_secret):
+    treasury_secret = team_scenario.secrets["production"].treasury_secret
+    for secret in ("changed-by-hand-0001", "hand-made-secret-0001", treasury_secret):
         assert secret not in report
 
 
-def test_drift_check_leaves_the_state_as_it_was(team):
-    team.alice.pulumi("up", "--yes", stack="sandbox")
-    ids = team.alice.ids("sandbox")
-    team.by_hand("sandbox").delete_webhook(ids["treasury"])
-    before = team.alice.pulumi("stack", "export", stack="sandbox").stdout
+def test_drift_check_that_cannot_read_the_account_exits_two(alice):
+    alice.pulumi("config", "set", "--secret", "mypos:clientSecret", stack="production", stdin="W" * 48)
 
-    team.bob.mypos("drift", stack="sandbox")
-
-    assert json.loads(team.alice.pulumi("stack", "export", stack="sandbox").stdout) == json.loads(before)
-
-
-def test_drift_check_does_not_list_objects_another_stack_manages(team):
-    sandbox = team.secrets["sandbox"]
-    team.alice.pulumi("config", "set", "mypos:clientId", sandbox.client_id, stack="production")
-    team.alice.pulumi(
-        "config", "set", "--secret", "mypos:clientSecret", stack="production", stdin=sandbox.client_secret
-    )
-    for stack in ("sandbox", "production"):
-        team.alice.pulumi("up", "--yes", stack=stack)
-
-    checked = team.alice.mypos("drift", stack="sandbox")
-
-    assert checked.code == 0, checked.output
-
-
-def test_drift_check_that_cannot_read_the_account_exits_two(team):
-    team.alice.pulumi("up", "--yes", stack="sandbox")
-    team.alice.pulumi("config", "set", "--secret", "mypos:clientSecret", stack="sandbox", stdin="W" * 48)
-
-    checked = team.alice.mypos("drift", stack="sandbox")
+    checked = alice.mypos("drift", stack="production")
 
     assert checked.code == 2
     assert "could not run" in checked.stdout
     assert checked.stderr.startswith("error: ")
 
 
-# ---- a review role ------------------------------------------------------------------------------------
+# ---- a killed job's lock ----------------------------------------------------------------------------------
 
 
-def test_a_read_only_role_can_preview_and_check_drift_but_not_deploy(team, tmp_path):
-    team.alice.pulumi("up", "--yes", stack="sandbox")
-    reviewer = TeamMember.join(
-        "reviewer", tmp_path, team.database.server.reader_url(team.database.name), team.alice.passphrases
-    )
-    reviewer.pull_from(team.alice)
-    reviewer.set_program(2)
-    state_before = team.alice.pulumi("stack", "export", stack="sandbox").stdout
-    team.control.clear_requests()
+def test_deploy_of_a_stack_locked_by_a_killed_job_fails_and_names_the_recovery(team_scenario, bob):
+    # What a CI job killed mid-deployment leaves in the table: its lock.
+    lock = {"pid": 4242, "username": "runner", "hostname": "lost-runner", "timestamp": "2026-11-29T03:00:00Z"}
+    database = team_scenario.database
+    key = f"{database.name}/.pulumi/locks/organization/mypos-webhooks/sandbox/{uuid.uuid4()}.json"
+    data = json.dumps({"data": base64.b64encode(json.dumps(lock).encode()).decode()})
+    database.server.sql(f"INSERT INTO pulumi_state (key, data) VALUES ('{key}', '{data}')", database.name)
+    team_scenario.control.clear_requests()
 
-    previewed = reviewer.mypos("preview-report", stack="sandbox")
-    checked = reviewer.mypos("drift", stack="sandbox")
-    deployed = reviewer.mypos("deploy", stack="sandbox")
+    deployed = bob.mypos("deploy", stack="sandbox")
 
-    assert previewed.code == 0 and "1 to replace" in previewed.stdout, previewed.output
-    # The check ran (exit 2 would mean it could not): the reviewer's change is declared, not deployed yet.
-    assert checked.code == 1, checked.output
-    assert "| `orders` | Webhook | declared change, not deployed yet | `payload_url` |" in checked.stdout
-    assert deployed.code == 1 and "permission denied" in deployed.stdout
-    assert team.control.writes() == []
-    assert team.alice.pulumi("stack", "export", stack="sandbox").stdout == state_before
-
-
-# ---- the wrappers of this repository's CI -------------------------------------------------------------
-
-
-@pytest.mark.parametrize("script", ["ci-preview", "ci-deploy", "drift-check"])
-def test_ci_script_without_a_stack_prints_its_usage(script):
-    done = subprocess.run([str(ROOT / "scripts" / script)], capture_output=True, text=True, timeout=60)
-
-    assert done.returncode == 2
-    assert f"usage: scripts/{script} STACK" in done.stderr
+    assert deployed.code == 1
+    assert "the stack is currently locked by 1 lock(s)" in deployed.stdout
+    assert "lost-runner" in deployed.stdout
+    assert "pulumi cancel" in deployed.stderr and "recover" in deployed.stderr
+    assert team_scenario.control.writes() == []
