@@ -112,13 +112,9 @@ class Deployment:
         return done.stdout
 
     def cli_env(self) -> dict[str, str]:
-        """The environment a user's shell has in this project: the stack's backend, passphrase and CLI."""
-        return {
-            **os.environ,
-            **self.stack.workspace.env_vars,
-            "PULUMI_HOME": str(self.stack.workspace.pulumi_home),
-            "PATH": f"{TOOLS / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
-        }
+        """The environment a user's shell has in this project: the stack's backend, passphrase and CLI (the
+        workspace's PATH, engine_env's or the deployment's own)."""
+        return {**os.environ, **self.stack.workspace.env_vars, "PULUMI_HOME": str(self.stack.workspace.pulumi_home)}
 
     def mypos(self, *args: str) -> subprocess.CompletedProcess[str]:
         """`python -m mypos_provider ARGS` run in the project, as a user would; never raises on failure."""

@@ -1,0 +1,310 @@
+"""Scenarios of the native provider (`pulumi-resource-mypos`) through the real CLI, one per class:
+
+- each program of examples/ (YAML, Python, TypeScript, Go: a webhook with two subscriptions) goes up, previews
+  clean, changes its URL in place, sees a URL changed by hand in a `pulumi refresh`, imports a webhook and a
+  subscription made by hand (`pulumi import`, whose printed code holds no secret) and is destroyed;
+- the product's commands on a stack of native resources: deploy, drift (by the schema's names), list's
+  ready-to-paste `pulumi import` commands and the code they print pasted into the program, recover, emit,
+  preview-report;
+- the three ways the engine finds the plugin: on `PATH` (every scenario above), through `plugins.providers`
+  in Pulumi.yaml, and from the plugin cache after `pulumi plugin install --file` of scripts/build-plugin's
+  tarball.
+
+Each class is one scenario (its own emulator, account and leak scan) and one xdist group, so the languages
+run side by side. The programs use the SDKs of scripts/gen-sdk (sdk/), laid out as in the repository.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+import yaml
+
+from harness.engine import ROOT, TOOLS, Deployment
+from harness.scenario import Scenario, open_scenario
+
+pytestmark = [pytest.mark.engine, pytest.mark.scenario]
+
+EXAMPLES = ROOT / "examples"
+VENV_BIN = ROOT / "venv" / "bin"
+STACK = "test"
+DECLARED_URL = "https://shop.example.com/mypos/orders"  # the examples' default `url`
+UPDATED_URL = "https://shop.example.com/mypos/orders-v2"
+HAND_URL = "https://attacker.example.com/hook"
+BY_HAND_URL = "https://shop.example.com/mypos/by-hand"
+BY_HAND_SECRET = "made-by-hand-secret-0001-abcdef"
+FOUND_ON_PATH = "using pulumi-resource-mypos from $PATH"
+
+
+def path_without_the_venv() -> str:
+    """PATH as the tests got it, minus the virtualenv whose bin holds pulumi-resource-mypos."""
+    venv = VENV_BIN.resolve()
+    return os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if p and Path(p).resolve() != venv)
+
+
+def path_with_the_plugin() -> str:
+    return os.pathsep.join([str(TOOLS / "bin"), str(VENV_BIN), path_without_the_venv()])
+
+
+def example_project(language: str, base: Path) -> Path:
+    """examples/<language> under `base` as in the repository, beside the SDKs it reads (../../sdk)."""
+    project = base / "examples" / language
+    shutil.copytree(EXAMPLES / language, project)
+    sdk = base / "sdk"
+    sdk.mkdir(exist_ok=True)
+    if language == "python":
+        (project / "venv").symlink_to(ROOT / "venv")  # where scripts/gen-sdk installed pulumi_mypos
+    elif language == "go":
+        (sdk / "go").symlink_to(ROOT / "sdk" / "go")
+    elif language == "typescript":
+        # A copy, not a link: Node resolves the SDK's own imports from where its files really are.
+        shutil.copytree(ROOT / "sdk" / "nodejs", sdk / "nodejs")
+        (base / "node_modules").symlink_to(TOOLS / "node" / "node_modules")  # above the program and the SDK
+    return project
+
+
+def native_deployment(scenario: Scenario, language: str, path: str) -> Deployment:
+    base = scenario.directory / f"{language}-{len(scenario.deployments)}"
+    return scenario.deploy(project_dir=example_project(language, base), extra_env={"PATH": path})
+
+
+def pulumi_in(deployment: Deployment, *args: str) -> str:
+    """A CLI command run in the project, its output kept with the deployment's (the leak scan reads it)."""
+    printed = deployment.cli(*args, "--stack", STACK)
+    deployment.output.append(printed)
+    return printed
+
+
+def state_of(deployment: Deployment, name: str) -> dict[str, Any]:
+    [resource] = [r for r in deployment.stack.export_stack().deployment["resources"] if r["urn"].endswith(f"::{name}")]
+    return resource
+
+
+@pytest.fixture(scope="class")
+def scenario(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Scenario]:
+    """One scenario per class here (the conftest's is per module): the classes run on workers of their own."""
+    scenario_dir = tmp_path_factory.mktemp(f"native-{request.cls.__name__}")
+    for made in open_scenario(scenario_dir):
+        made.known_secrets.append(BY_HAND_SECRET)
+        yield made
+
+
+@pytest.fixture(scope="class")
+def program(scenario: Scenario, request: pytest.FixtureRequest) -> Deployment:
+    return native_deployment(scenario, request.cls.language, path_with_the_plugin())
+
+
+# ---- one example program's life, in each language -----------------------------------------------------
+
+
+class ExampleProgramSteps:
+    """The steps of one example program; a subclass names its language and how its imported code reads."""
+
+    language: ClassVar[str]
+    imported_code: ClassVar[tuple[str, str]]  # what the printed code of the webhook and the subscription holds
+
+    def test_up_creates_the_webhook_and_its_two_subscriptions(self, scenario, program):
+        outputs = program.up().outputs
+
+        [webhook] = scenario.live_webhooks()
+        assert webhook["payload_url"] == DECLARED_URL
+        assert len(webhook["secret"]) == 32, "the omitted secret is generated"
+        assert sorted((s["webhook_id"], s["event"], s["filter"]) for s in scenario.live_subscriptions()) == [
+            (webhook["id"], "pos.payment.cancelled", {"tids": ["90004889"]}),
+            (webhook["id"], "pos.payment.completed", None),
+        ]
+        assert outputs["webhookId"].value == webhook["id"]
+        assert outputs["secret"].secret and outputs["secret"].value == webhook["secret"]
+        assert FOUND_ON_PATH in program.cli_text()
+
+    def test_a_second_preview_shows_no_change(self, program):
+        assert program.preview().change_summary == {"same": 4}
+
+    def test_an_update_of_the_url_changes_the_webhook_in_place(self, scenario, program):
+        [before] = scenario.live_webhooks()
+        program.set_config("url", UPDATED_URL)
+
+        changes = program.up().summary.resource_changes
+
+        assert changes == {"same": 3, "update": 1}
+        assert [(w["id"], w["payload_url"]) for w in scenario.live_webhooks()] == [(before["id"], UPDATED_URL)]
+
+    def test_refresh_sees_the_url_changed_by_hand(self, scenario, program):
+        [webhook] = scenario.live_webhooks()
+        scenario.outofband.patch_webhook(webhook["id"], payload_url=HAND_URL)
+
+        changes = program.refresh().summary.resource_changes
+
+        assert changes == {"same": 3, "update": 1}
+        assert state_of(program, "orders")["outputs"]["payloadUrl"] == HAND_URL
+
+    def test_pulumi_import_takes_over_objects_made_by_hand_and_prints_their_code_without_the_secret(
+        self, scenario, program, tmp_path
+    ):
+        made = scenario.outofband.create_webhook(BY_HAND_URL, BY_HAND_SECRET)
+        subscription = scenario.outofband.subscribe(made["id"], "pos.payment.completed")
+        wanted = [
+            {"type": "mypos:index:Webhook", "name": "byHand", "id": made["id"]},
+            {"type": "mypos:index:Subscription", "name": "byHandPaid", "id": subscription["id"]},
+        ]
+        (tmp_path / "import.json").write_text(json.dumps({"resources": wanted}))
+
+        printed = pulumi_in(program, "import", "--file", str(tmp_path / "import.json"), "--yes", "--protect=false")
+
+        for code in self.imported_code:
+            assert code in printed, printed
+        assert BY_HAND_SECRET not in printed
+        assert state_of(program, "byHand")["id"] == made["id"]
+        assert state_of(program, "byHandPaid")["id"] == subscription["id"]
+        assert state_of(program, "byHandPaid")["outputs"]["webhookId"] == made["id"]
+
+    def test_destroy_deletes_every_object_of_the_stack(self, scenario, program):
+        changes = program.destroy().summary.resource_changes
+
+        assert changes == {"delete": 6}
+        assert scenario.live_webhooks() == [] and scenario.live_subscriptions() == []
+
+
+class TestYamlProgram(ExampleProgramSteps):
+    language = "yaml"
+    imported_code = ("type: mypos:Webhook", "type: mypos:Subscription")
+
+
+class TestPythonProgram(ExampleProgramSteps):
+    language = "python"
+    imported_code = ('mypos.Webhook("byHand"', 'mypos.Subscription("byHandPaid"')
+
+
+class TestTypescriptProgram(ExampleProgramSteps):
+    language = "typescript"
+    imported_code = ('new mypos.Webhook("byHand"', 'new mypos.Subscription("byHandPaid"')
+
+
+class TestGoProgram(ExampleProgramSteps):
+    language = "go"
+    imported_code = ('mypos.NewWebhook(ctx, "byHand"', 'mypos.NewSubscription(ctx, "byHandPaid"')
+
+
+# ---- the product's commands on a stack of native resources ----------------------------------------------
+
+
+def mypos_in(deployment: Deployment, *args: str) -> subprocess.CompletedProcess[str]:
+    done = deployment.mypos(*args, "--stack", STACK)
+    deployment.output += [done.stdout, done.stderr]
+    return done
+
+
+def paste_into_the_program(project: Path, printed: str) -> None:
+    """What a user does with the code `pulumi import` prints for a YAML program: add its resources."""
+    code = yaml.safe_load(printed[printed.index("resources:") :].split("\n\n", 1)[0])
+    program = yaml.safe_load((project / "Pulumi.yaml").read_text())
+    program["resources"].update(code["resources"])
+    (project / "Pulumi.yaml").write_text(yaml.safe_dump(program, sort_keys=False))
+
+
+class TestProductCommandsOnANativeStack:
+    language = "yaml"
+
+    def test_deploy_creates_what_the_program_declares(self, scenario, program):
+        deployed = mypos_in(program, "deploy")
+
+        assert deployed.returncode == 0, deployed.stdout[-3000:] + deployed.stderr
+        assert [w["payload_url"] for w in scenario.live_webhooks()] == [DECLARED_URL]
+        assert len(scenario.live_subscriptions()) == 2
+
+    def test_drift_names_a_field_changed_by_hand_by_its_schema_name_and_the_objects_no_stack_manages(
+        self, scenario, program
+    ):
+        [webhook] = scenario.live_webhooks()
+        scenario.outofband.patch_webhook(webhook["id"], payload_url=HAND_URL)
+        made = scenario.outofband.create_webhook(BY_HAND_URL, BY_HAND_SECRET)
+        scenario.outofband.subscribe(made["id"], "pos.payment.completed")
+
+        checked = mypos_in(program, "drift")
+
+        assert checked.returncode == 1, checked.stdout + checked.stderr
+        assert "| `orders` | Webhook | changed outside Pulumi | `payloadUrl` |" in checked.stdout
+        assert f"| webhook | `{made['id']}` | {BY_HAND_URL} |" in checked.stdout
+
+    def test_deploy_restores_the_declared_url(self, scenario, program):
+        deployed = mypos_in(program, "deploy")
+
+        assert deployed.returncode == 0, deployed.stdout[-3000:] + deployed.stderr
+        assert DECLARED_URL in [w["payload_url"] for w in scenario.live_webhooks()]
+
+    def test_list_prints_a_pulumi_import_command_for_each_object_no_stack_manages(self, scenario, program):
+        listed = mypos_in(program, "list", "--format", "import")
+
+        commands = [line for line in listed.stdout.splitlines() if line.startswith("pulumi import ")]
+        [made] = [w for w in scenario.live_webhooks() if w["payload_url"] == BY_HAND_URL]
+        assert [c.split()[2] for c in commands] == ["mypos:index:Webhook", "mypos:index:Subscription"]
+        assert made["id"] in commands[0]
+
+    def test_the_printed_commands_import_and_their_code_pasted_into_the_program_previews_no_change(
+        self, scenario, program
+    ):
+        listed = mypos_in(program, "list", "--format", "import")
+        for line in listed.stdout.splitlines():
+            if line.startswith("pulumi import "):
+                printed = program.cli(*shlex.split(line)[1:], "--yes")  # the command as printed
+                program.output.append(printed)
+                assert BY_HAND_SECRET not in printed
+                paste_into_the_program(program.work_dir, printed)
+
+        program.preview(expect_no_changes=True)
+        report = mypos_in(program, "preview-report")
+        assert "**0 to create, 0 to update, 0 to replace, 0 to delete**; 5 unchanged." in report.stdout
+        assert mypos_in(program, "drift").returncode == 0
+
+    def test_recover_finds_nothing_to_recover(self, program):
+        looked = mypos_in(program, "recover", "--dry-run")
+
+        assert looked.returncode == 0, looked.stdout + looked.stderr
+        assert "nothing to recover" in looked.stdout
+
+    def test_emit_delivers_the_event_to_the_stacks_webhooks(self, program):
+        emitted = mypos_in(program, "emit", "pos.payment.completed")
+
+        # The example's shop.example.com cannot be reached from here: the delivery is attempted and reported.
+        assert f"orders ({DECLARED_URL}): no answer: the host name could not be resolved" in emitted.stdout
+        assert f"({BY_HAND_URL}): no answer" in emitted.stdout, "the imported webhook is the stack's too"
+
+
+# ---- how the engine finds the plugin ------------------------------------------------------------------
+
+
+def plugin_found_without_path(scenario: Scenario) -> Deployment:
+    """A YAML program whose engine has no pulumi-resource-mypos on PATH."""
+    return native_deployment(scenario, "yaml", os.pathsep.join([str(TOOLS / "bin"), path_without_the_venv()]))
+
+
+class TestHowTheEngineFindsThePlugin:
+    def test_plugins_providers_in_pulumi_yaml_points_the_engine_at_the_binary(self, scenario):
+        deployment = plugin_found_without_path(scenario)
+        project = deployment.work_dir / "Pulumi.yaml"
+        project.write_text(project.read_text() + f"plugins:\n  providers:\n    - name: mypos\n      path: {VENV_BIN}\n")
+
+        assert deployment.preview().change_summary == {"create": 4}
+        assert FOUND_ON_PATH not in deployment.cli_text()
+
+    def test_the_tarball_of_scripts_build_plugin_serves_the_stack_after_pulumi_plugin_install(self, scenario, tmp_path):
+        built = subprocess.run(
+            [str(ROOT / "scripts" / "build-plugin"), str(tmp_path)], capture_output=True, text=True, timeout=300
+        )
+        assert built.returncode == 0, built.stderr
+        tarball = built.stdout.strip()
+        deployment = plugin_found_without_path(scenario)
+        version = json.loads((ROOT / "mypos_provider" / "native" / "schema.json").read_text())["version"]
+
+        deployment.cli("plugin", "install", "resource", "mypos", version, "--file", tarball)
+
+        assert deployment.preview().change_summary == {"create": 4}
+        assert FOUND_ON_PATH not in deployment.cli_text()
