@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, TextIO
 
+from .. import tokens
 from ..settings import load_settings
 from .changes import KINDS, Change, Plan, plan_of, resource_name, step_type
 from .errors import CliError
@@ -68,6 +69,7 @@ class DriftReport:
     stack: str
     drifted: list[Drifted] = field(default_factory=list)
     unmanaged: list[LiveObject] = field(default_factory=list)
+    native: bool = False  # the stack's resources are the native provider's (mypos:index:*)
 
     @property
     def clean(self) -> bool:
@@ -93,11 +95,12 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def check_drift(stack: str) -> DriftReport:
-    declared = plan_of(_steps(stack, "preview", "--refresh", "--diff"))
+    preview_steps = _steps(stack, "preview", "--refresh", "--diff")
     outside = outside_changes(_steps(stack, "refresh", "--preview-only"))
     managed = managed_ids(stack)
     unmanaged = [o for o in read_account(stack) if o.id not in managed]
-    return DriftReport(stack, drifted_objects(declared, outside), unmanaged)
+    native = any(step_type(step) in tokens.NATIVE_TYPES for step in preview_steps)
+    return DriftReport(stack, drifted_objects(plan_of(preview_steps), outside), unmanaged, native)
 
 
 def _steps(stack: str, command: str, *flags: str) -> list[dict[str, Any]]:
@@ -193,9 +196,21 @@ def render_drift(report: DriftReport) -> str:
     return document.paragraph(
         f"To restore the declared values, recreate what was deleted and remove what is no longer declared, run the "
         f"deploy (`python -m mypos_provider deploy --stack {report.stack}`, which reads myPOS first), or merge a "
-        "change that declares what was set by hand. To adopt an object added by hand, declare it with `adopt_id` "
-        f"(`python -m mypos_provider list --stack {report.stack}`)."
+        f"change that declares what was set by hand. {adoption_advice(report)}"
     ).text()
+
+
+def adoption_advice(report: DriftReport) -> str:
+    """How to take over an object added by hand: `pulumi import` for native resources, else `adopt_id`."""
+    if report.native:
+        return (
+            "To take over an object added by hand, import it (`python -m mypos_provider list --stack "
+            f"{report.stack} --format import` prints the `pulumi import` commands)."
+        )
+    return (
+        "To adopt an object added by hand, declare it with `adopt_id` "
+        f"(`python -m mypos_provider list --stack {report.stack}`)."
+    )
 
 
 def drift_row(drifted: Drifted) -> tuple[str, str, str, str]:

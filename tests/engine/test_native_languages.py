@@ -233,6 +233,7 @@ class TestProductCommandsOnANativeStack:
         assert checked.returncode == 1, checked.stdout + checked.stderr
         assert "| `orders` | Webhook | changed outside Pulumi | `payloadUrl` |" in checked.stdout
         assert f"| webhook | `{made['id']}` | {BY_HAND_URL} |" in checked.stdout
+        assert "--format import` prints the `pulumi import` commands" in checked.stdout
 
     def test_deploy_restores_the_declared_url(self, scenario, program):
         deployed = mypos_in(program, "deploy")

@@ -194,5 +194,18 @@ def test_an_object_no_stack_manages_is_drift_too():
     assert not report.clean and "| webhook | `w-1` | https://x |" in render_drift(report)
 
 
+def test_objects_added_by_hand_to_a_dynamic_stack_are_adopted_with_adopt_id():
+    text = render_drift(DriftReport("prod", [], [LiveObject("webhook", "w-1", "https://x")]))
+
+    assert "declare it with `adopt_id` (`python -m mypos_provider list --stack prod`)" in text
+
+
+def test_objects_added_by_hand_to_a_native_stack_are_taken_over_with_pulumi_import():
+    text = render_drift(DriftReport("prod", [], [LiveObject("webhook", "w-1", "https://x")], native=True))
+
+    assert "`python -m mypos_provider list --stack prod --format import` prints the `pulumi import` commands" in text
+    assert "adopt_id" not in text
+
+
 def test_no_drift_says_the_account_matches_the_declaration():
     assert "matches what the stack declares" in render_drift(DriftReport("prod"))
