@@ -6,8 +6,11 @@ matches the emulator, a preview reports no changes, and no request was tried mor
 allows; every case proves that each of its fault rules fired. Set MYPOS_FAULT_REPORT=/path.jsonl to record
 the request counts of each run.
 
-The size N is a setting: `--fault-hooks` (default 6, tests/conftest.py) in the default run; the same cases
-at the full size of 30 webhooks carry the `full_size` marker, which only `scripts/test -m full_size` runs.
+The default run has three cases at `--fault-hooks` webhooks (default 6, tests/conftest.py): a storm of every
+network fault kind at once (429, 5xx, dropped connections, committed-then-failed creates, answers slower than
+the read timeout; each rule must fire), the token expiring mid-run and a run killed mid-way. Each network kind
+on its own, and the storm, at the full size of 30 webhooks carry the `full_size` marker, which only
+`scripts/test -m full_size` runs.
 """
 
 from __future__ import annotations
@@ -105,6 +108,31 @@ CASES = [
     # Latency stretches each run over a few seconds, so there is a "mid-run" to kill in.
     FaultCase("killed-mid-run", settings={"latency": 0.05}, kill=True),
 ]
+
+
+# The default run: every fault kind of the network cases in one storm, then the token and kill cases. Each
+# rule must fire, so each kind is proven; `-m full_size` runs each kind on its own, at 30 webhooks.
+STORM = FaultCase(
+    "every-network-fault-at-once",
+    [
+        {"method": "POST", "path": "/v1/*", "kind": "commit_then_fail", "status": 500, "probability": 0.08, "seed": 44},
+        {
+            "method": "POST",
+            "path": "/v1/*",
+            "kind": "commit_then_fail",
+            "then": "slow",
+            "delay": 1.5,
+            "probability": 0.08,
+            "seed": 42,
+        },
+        {"path": "*", "kind": "status", "status": 429, "retry_after": 1, "probability": 0.06, "seed": 11},
+        {"path": "*", "kind": "status", "status": 502, "probability": 0.06, "seed": 21},
+        {"path": "*", "kind": "drop", "probability": 0.05, "seed": 31},
+        {"path": "*", "kind": "slow", "delay": 1.5, "probability": 0.04, "seed": 51},
+    ],
+    config={"mypos:timeout": "1"},
+)
+ON_THEIR_OWN = {"token-expires-mid-run", "killed-mid-run"}  # no network fault: they share no storm
 
 
 def minimum_requests(operation: str, hooks: int) -> int:
@@ -207,9 +235,12 @@ def killed_then_recovered(
 
 
 def sizes_of(cases: list[FaultCase]) -> list[Any]:
-    """Each case at the default size (the --fault-hooks setting) and, under `full_size`, at 30 webhooks."""
-    default = [pytest.param(case, None, id=case.id) for case in cases]
-    full = [pytest.param(case, FULL_SIZE, id=f"{case.id}-full", marks=pytest.mark.full_size) for case in cases]
+    """The storm and the cases without network faults at the default size (the --fault-hooks setting); under
+    `full_size`, every case and the storm at 30 webhooks."""
+    default = [pytest.param(case, None, id=case.id) for case in [STORM, *(c for c in cases if c.id in ON_THEIR_OWN)]]
+    full = [
+        pytest.param(case, FULL_SIZE, id=f"{case.id}-full", marks=pytest.mark.full_size) for case in [STORM, *cases]
+    ]
     return default + full
 
 

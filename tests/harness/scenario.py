@@ -3,9 +3,10 @@ the scenario's steps, run in file order, each named after the behaviour it prove
 
 A step starts from the state the step before it left, so a scenario pays for one project, one `PULUMI_HOME`,
 one stack and one `stack export` secret scan, however many steps it has. A module opts in with
-`pytestmark = [pytest.mark.engine, pytest.mark.scenario]`. Its steps stay on one xdist worker, in order,
-because the suite runs with `--dist loadscope` (pyproject.toml: a module is sent whole to one worker); the
-plugin below skips the steps after one that failed (they would fail for its reason, and hide it).
+`pytestmark = [pytest.mark.engine, pytest.mark.scenario]`; a module of several scenarios makes each a class
+with a class-scoped `scenario` fixture. Its steps stay on one xdist worker, in order, because the suite runs
+with `--dist loadscope` (pyproject.toml: a module, or a class, is sent whole to one worker); the plugin below
+skips the steps after one that failed (they would fail for its reason, and hide it).
 
 At the end of the module, every deployment the scenario made is scanned once for secrets in plaintext (state
 files, `pulumi stack export`, CLI output, provider log): the client secret, every token issued and every
@@ -111,7 +112,8 @@ class ScenarioSteps:
 
     @staticmethod
     def scenario_of(item: pytest.Item) -> str | None:
-        return item.nodeid.split("::", 1)[0] if item.get_closest_marker(MARKER) else None
+        """The module, or the class in a module of several scenarios: everything before the step's name."""
+        return item.nodeid.rsplit("::", 1)[0] if item.get_closest_marker(MARKER) else None
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
