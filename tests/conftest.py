@@ -33,8 +33,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+# Longest first: pytest-xdist hands out modules (and scenario classes) in collection order
+# (`--no-loadscope-reorder`, pyproject.toml), so the long scenarios start at once on every worker and the
+# many short unit and contract tests fill the gaps at the end, instead of one long scenario starting last.
+LONGEST_FIRST = (
+    "tests/engine/test_faults.py",
+    "tests/team/",
+    "tests/engine/",
+    "tests/browser/",
+    "tests/emulator/",
+    "tests/unit/",
+)
+
+
+def start_order(item: pytest.Item) -> int:
+    path = item.nodeid.split("::", 1)[0]
+    return next((rank for rank, prefix in enumerate(LONGEST_FIRST) if path.startswith(prefix)), len(LONGEST_FIRST))
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The full-size fault cases run only when asked for by marker (`scripts/test -m full_size`)."""
+    """The full-size fault cases run only when asked for by marker (`scripts/test -m full_size`); the rest
+    starts longest first (a stable sort: within a group, file order)."""
+    items.sort(key=start_order)
     if FULL_SIZE_MARKER in (config.option.markexpr or ""):
         return
     deselected = [item for item in items if item.get_closest_marker(FULL_SIZE_MARKER)]
