@@ -9,6 +9,7 @@ go up, preview, update, refresh, import and are destroyed there."""
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 from collections.abc import Callable, Iterator
@@ -120,3 +121,16 @@ def test_generate_program_turns_pcl_into_the_hosts_language(language, language_h
         timeout=60,
     )
     assert export_line in generated.source[file_name].decode()
+
+
+# ---- About (what the engine asks for every update's metadata) ----------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["python"])
+def test_about_names_the_python_interpreter_and_its_version(language, language_host, tmp_path):
+    program = language_pb2.ProgramInfo(root_directory=str(tmp_path), program_directory=str(tmp_path), entry_point=".")
+
+    answer = language_host.About(language_pb2.AboutRequest(info=program), timeout=30)
+
+    assert Path(answer.executable).name.startswith("python"), answer.executable
+    assert re.fullmatch(r"3\.\d+\.\d+", answer.version), answer.version

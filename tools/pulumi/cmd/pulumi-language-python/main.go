@@ -121,11 +121,19 @@ func (h *pythonHost) About(ctx context.Context, req *pulumirpc.AboutRequest) (*p
 	if err != nil {
 		return nil, err
 	}
-	info, err := tc.About(ctx)
+	// Only the interpreter's `--version`: the toolchain's own About also runs `python -m pip --version`,
+	// whose answer this response does not carry, and which costs a third of a CPU second on every
+	// deployment (the engine asks About for each update's metadata).
+	cmd, err := tc.Command(ctx, "--version")
 	if err != nil {
 		return nil, err
 	}
-	return &pulumirpc.AboutResponse{Executable: info.PythonExecutable, Version: info.PythonVersion.String()}, nil
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("%s --version failed: %w", cmd.Path, err)
+	}
+	version := strings.TrimPrefix(strings.TrimSpace(string(out)), "Python ")
+	return &pulumirpc.AboutResponse{Executable: cmd.Path, Version: version}, nil
 }
 
 func (h *pythonHost) GetProgramDependencies(
