@@ -9,8 +9,8 @@ go up, preview, update, refresh, import and are destroyed there."""
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
