@@ -51,6 +51,7 @@ def make_installed_project(directory: Path) -> Path:
             "install",
             "--quiet",
             "--disable-pip-version-check",
+            "--no-compile",  # bytecode is written as the program imports it: only for what it uses
             str(ROOT),
         ],
         check=True,
