@@ -14,14 +14,32 @@ from mypos_provider.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator
 PAYMENT_COMPLETED_ID = "33bcd9a7-43e4-4c0c-a728-106210056b1a"
 
 
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    """Fails, never skips, without Chromium: a green run must mean the browser tests ran."""
+WINDOW = (1440, 1100)  # harness.browser.chromium's default size
+
+
+@pytest.fixture(scope="module")
+def module_browser() -> Iterator[Any]:
+    """One headless Chromium for the tests of a module (starting one costs more than most tests here).
+    Fails, never skips, without Chromium: a green run must mean the browser tests ran."""
     problem = missing_browser()
     if problem:
         pytest.fail(problem, pytrace=False)
-    with chromium(host_rules=f"MAP {REBOUND_HOST} 127.0.0.1") as driver:
+    with chromium(width=WINDOW[0], height=WINDOW[1], host_rules=f"MAP {REBOUND_HOST} 127.0.0.1") as driver:
         yield driver
+
+
+@pytest.fixture
+def browser(module_browser: Any) -> Any:
+    """The module's Chromium as a fresh one is: a blank page, the default window size and device metrics, no
+    blocked URLs, no cookies. Each test has an emulator (an origin) of its own, so nothing a page stored is
+    seen by another test."""
+    module_browser.get("about:blank")
+    module_browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    module_browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+    module_browser.execute_cdp_cmd("Network.disable", {})
+    module_browser.delete_all_cookies()
+    module_browser.set_window_size(*WINDOW)
+    return module_browser
 
 
 @pytest.fixture
