@@ -1,4 +1,5 @@
-"""Another Pulumi project that only pip-installs mypos-pulumi can deploy and destroy its resources."""
+"""Another Pulumi project that only pip-installs mypos-pulumi (its wheel, as a package index serves it) can deploy
+and destroy its resources."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from harness.engine import ROOT
+from harness.packaging import plugin_tarball, wheels_of
 
 pytestmark = pytest.mark.engine
 
@@ -37,12 +39,13 @@ runtime:
 """
 
 
-def make_installed_project(directory: Path) -> Path:
+def make_installed_project(directory: Path, wheels: Path) -> Path:
     directory.mkdir()
     (directory / "Pulumi.yaml").write_text(PROJECT)
     (directory / "__main__.py").write_text(PROGRAM)
     venv.create(directory / "venv", with_pip=True)
-    # A plain (non-editable) install of the package, as any other project would do it.
+    # A plain (non-editable) install of the package's wheel and its dependencies' (scripts/build-plugin's,
+    # built from this checkout), as any other project would do it from a package index.
     subprocess.run(
         [
             str(directory / "venv" / "bin" / "python"),
@@ -52,7 +55,10 @@ def make_installed_project(directory: Path) -> Path:
             "--quiet",
             "--disable-pip-version-check",
             "--no-compile",  # bytecode is written as the program imports it: only for what it uses
-            str(ROOT),
+            "--no-index",
+            "--find-links",
+            str(wheels),
+            "mypos-pulumi",
         ],
         check=True,
         timeout=600,
@@ -60,8 +66,10 @@ def make_installed_project(directory: Path) -> Path:
     return directory
 
 
-def test_a_project_that_pip_installs_the_package_deploys_and_destroys(tmp_path, deploy, account, control):
-    project = make_installed_project(tmp_path / "merchant")
+def test_a_project_that_pip_installs_the_package_deploys_and_destroys(
+    tmp_path, tmp_path_factory, deploy, account, control
+):
+    project = make_installed_project(tmp_path / "merchant", wheels_of(plugin_tarball(tmp_path_factory), tmp_path))
     deployment = deploy(project_dir=project)
 
     up = deployment.up()

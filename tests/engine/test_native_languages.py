@@ -29,6 +29,7 @@ import pytest
 import yaml
 
 from harness.engine import ROOT, TOOLS, Deployment
+from harness.packaging import plugin_tarball
 from harness.scenario import Scenario, open_scenario
 
 pytestmark = [pytest.mark.engine, pytest.mark.scenario]
@@ -295,16 +296,14 @@ class TestHowTheEngineFindsThePlugin:
         assert deployment.preview().change_summary == {"create": 4}
         assert FOUND_ON_PATH not in deployment.cli_text()
 
-    def test_the_tarball_of_scripts_build_plugin_serves_the_stack_after_pulumi_plugin_install(self, scenario, tmp_path):
-        built = subprocess.run(
-            [str(ROOT / "scripts" / "build-plugin"), str(tmp_path)], capture_output=True, text=True, timeout=300
-        )
-        assert built.returncode == 0, built.stderr
-        tarball = built.stdout.strip()
+    def test_the_tarball_of_scripts_build_plugin_serves_the_stack_after_pulumi_plugin_install(
+        self, scenario, tmp_path_factory
+    ):
+        tarball = plugin_tarball(tmp_path_factory)  # built once for the session (test_installed_package too)
         deployment = plugin_found_without_path(scenario)
         version = json.loads((ROOT / "mypos_provider" / "native" / "schema.json").read_text())["version"]
 
-        deployment.cli("plugin", "install", "resource", "mypos", version, "--file", tarball)
+        deployment.cli("plugin", "install", "resource", "mypos", version, "--file", str(tarball))
 
         assert deployment.preview().change_summary == {"create": 4}
         assert FOUND_ON_PATH not in deployment.cli_text()
