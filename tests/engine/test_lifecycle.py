@@ -9,9 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pulumi import automation as auto
 
-from harness.engine import Deployment
+from harness.engine import Deployment, Outcome
 from harness.scenario import Scenario
 
 pytestmark = [pytest.mark.engine, pytest.mark.scenario]
@@ -34,8 +33,8 @@ def stack(scenario: Scenario) -> Deployment:
 
 
 @pytest.fixture(scope="module")
-def first_up(stack: Deployment) -> auto.UpResult:
-    return stack.up()
+def first_up(stack: Deployment) -> Outcome:
+    return stack.up().recorded()
 
 
 def subscriptions_by_url(scenario: Scenario) -> set[tuple[str, str, tuple[str, ...]]]:
@@ -48,15 +47,13 @@ def subscriptions_by_url(scenario: Scenario) -> set[tuple[str, str, tuple[str, .
 
 
 def test_the_first_up_creates_the_stack_the_webhook_and_its_two_subscriptions(
-    scenario: Scenario, first_up: auto.UpResult
+    scenario: Scenario, first_up: Outcome
 ) -> None:
     assert first_up.summary.resource_changes == {"create": 4}
     assert len(scenario.live_webhooks()) == 1
 
 
-def test_up_exports_ids_and_payload_urls_and_the_secrets_only_as_secrets(
-    scenario: Scenario, first_up: auto.UpResult
-) -> None:
+def test_up_exports_ids_and_payload_urls_and_the_secrets_only_as_secrets(scenario: Scenario, first_up: Outcome) -> None:
     [webhook] = scenario.live_webhooks()
     exported: dict[str, Any] = first_up.outputs["webhooks"].value["orders"]
 

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 import requests
-from pulumi import automation as auto
 
 from harness.engine import Deployment
 from harness.printed import Printed
@@ -96,7 +95,7 @@ def test_the_preview_of_the_new_secret_shows_only_the_secret_masked_and_deliveri
 def test_up_rotates_the_secret_in_place_and_deliveries_signed_with_the_new_one_verify(
     scenario: Scenario, stack: Deployment, answers: list[int]
 ) -> None:
-    up: auto.UpResult = stack.up()  # 4.
+    up = stack.up()  # 4.
     answers.append(delivered(scenario))
 
     assert up.summary.resource_changes == {"update": 1, "same": 2}

@@ -11,9 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pulumi import automation as auto
 
-from harness.engine import Deployment
+from harness.engine import Deployment, Outcome
 from harness.scenario import Scenario
 
 pytestmark = [pytest.mark.engine, pytest.mark.scenario]
@@ -41,8 +40,8 @@ def stack(scenario: Scenario) -> Deployment:
 
 
 @pytest.fixture(scope="module")
-def first_up(stack: Deployment) -> auto.UpResult:
-    return stack.up()
+def first_up(stack: Deployment) -> Outcome:
+    return stack.up().recorded()
 
 
 @pytest.fixture(scope="module")
@@ -60,15 +59,13 @@ def every_secret(scenario: Scenario) -> list[str]:
     return scenario.secrets()
 
 
-def test_the_secret_output_is_a_pulumi_secret_whether_declared_or_generated(first_up: auto.UpResult) -> None:
+def test_the_secret_output_is_a_pulumi_secret_whether_declared_or_generated(first_up: Outcome) -> None:
     assert first_up.outputs["webhookSecrets"].secret is True
     for resource in ("declared", "generated"):
         assert len(first_up.outputs["webhookSecrets"].value[resource]) > 0
 
 
-def test_the_provider_blob_is_small_plain_and_identical_in_every_resource(
-    stack: Deployment, first_up: auto.UpResult
-) -> None:
+def test_the_provider_blob_is_small_plain_and_identical_in_every_resource(stack: Deployment, first_up: Outcome) -> None:
     blobs = {
         r["inputs"]["__provider"] if isinstance(r["inputs"]["__provider"], str) else "secret"
         for r in stack.resources("Webhook")
@@ -81,7 +78,7 @@ def test_the_provider_blob_is_small_plain_and_identical_in_every_resource(
 
 
 def test_a_generated_secret_is_32_characters_and_kept_across_runs(
-    scenario: Scenario, stack: Deployment, first_up: auto.UpResult
+    scenario: Scenario, stack: Deployment, first_up: Outcome
 ) -> None:
     generated = live_secret_of(scenario, GENERATED)
     scenario.known_secrets.append(generated)

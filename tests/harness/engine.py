@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -55,6 +56,30 @@ def copy_project(destination: Path, *, program: str | None = None) -> Path:
     return destination
 
 
+class Outcome:
+    """What an up, refresh or destroy left: what it printed, and the stack's outputs and the operation's
+    summary, read from the stack when first asked for (`recorded()` reads both at once)."""
+
+    def __init__(self, stack: auto.Stack, stdout: str) -> None:
+        self.stack = stack
+        self.stdout = stdout
+
+    @cached_property
+    def outputs(self) -> auto.OutputMap:
+        return self.stack.outputs()
+
+    @cached_property
+    def summary(self) -> auto.UpdateSummary:
+        summary = self.stack.info()
+        assert summary is not None, "the stack has no history"
+        return summary
+
+    def recorded(self) -> Outcome:
+        """This outcome with its outputs and summary read now, for a step that reads them after others ran."""
+        _ = self.outputs, self.summary
+        return self
+
+
 @dataclass
 class Deployment:
     """One stack of a temporary project, with everything it printed and logged kept for inspection."""
@@ -67,17 +92,28 @@ class Deployment:
 
     # ---- operations (every line the CLI prints is kept) ---------------------------------------------
 
-    def up(self, **kw: Any) -> auto.UpResult:
-        return self.stack.up(on_output=self.output.append, color="never", **kw)
+    def up(
+        self, *, target: list[str] | None = None, replace: list[str] | None = None, expect_no_changes: bool = False
+    ) -> Outcome:
+        flags = [f"--target={urn}" for urn in target or []] + [f"--replace={urn}" for urn in replace or []]
+        return self._operation("up", *flags, *(["--expect-no-changes"] if expect_no_changes else []))
 
     def preview(self, **kw: Any) -> auto.PreviewResult:
         return self.stack.preview(on_output=self.output.append, color="never", **kw)
 
-    def refresh(self, **kw: Any) -> auto.RefreshResult:
-        return self.stack.refresh(on_output=self.output.append, color="never", **kw)
+    def refresh(self) -> Outcome:
+        return self._operation("refresh")
 
-    def destroy(self, **kw: Any) -> auto.DestroyResult:
-        return self.stack.destroy(on_output=self.output.append, color="never", **kw)
+    def destroy(self) -> Outcome:
+        return self._operation("destroy")
+
+    def _operation(self, command: str, *flags: str) -> Outcome:
+        """`pulumi COMMAND --yes --skip-preview` as the Automation API runs it (same CLI, environment and
+        CommandError on failure), without the three CLI calls it makes after every operation to read the
+        outputs and the summary: Outcome reads those only when a test asks."""
+        args = [command, "--yes", "--skip-preview", *flags, "--color", "never", "--exec-kind", "auto.local"]
+        done = self.stack._run_pulumi_cmd_sync(args, self.output.append)  # noqa: SLF001 - the SDK is pinned
+        return Outcome(self.stack, done.stdout)
 
     def set_webhooks(self, webhooks: list[Mapping[str, Any]]) -> None:
         # Through stdin: a thousand webhooks are more than one command-line argument may hold.
