@@ -4,6 +4,7 @@ and destroy its resources."""
 from __future__ import annotations
 
 import subprocess
+import sys
 import venv
 from pathlib import Path
 
@@ -43,14 +44,16 @@ def make_installed_project(directory: Path, wheels: Path) -> Path:
     directory.mkdir()
     (directory / "Pulumi.yaml").write_text(PROJECT)
     (directory / "__main__.py").write_text(PROGRAM)
-    venv.create(directory / "venv", with_pip=True)
+    venv.create(directory / "venv", with_pip=False)  # this venv's pip installs into it (--python)
     # A plain (non-editable) install of the package's wheel and its dependencies' (scripts/build-plugin's,
     # built from this checkout), as any other project would do it from a package index.
     subprocess.run(
         [
-            str(directory / "venv" / "bin" / "python"),
+            sys.executable,
             "-m",
             "pip",
+            "--python",
+            str(directory / "venv" / "bin" / "python"),
             "install",
             "--quiet",
             "--disable-pip-version-check",
