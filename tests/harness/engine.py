@@ -93,25 +93,32 @@ class Deployment:
     # ---- operations (every line the CLI prints is kept) ---------------------------------------------
 
     def up(
-        self, *, target: list[str] | None = None, replace: list[str] | None = None, expect_no_changes: bool = False
+        self,
+        *,
+        target: list[str] | None = None,
+        replace: list[str] | None = None,
+        expect_no_changes: bool = False,
+        parallel: int | None = None,
     ) -> Outcome:
         flags = [f"--target={urn}" for urn in target or []] + [f"--replace={urn}" for urn in replace or []]
-        return self._operation("up", *flags, *(["--expect-no-changes"] if expect_no_changes else []))
+        flags += ["--expect-no-changes"] if expect_no_changes else []
+        return self._operation("up", *flags, parallel=parallel)
 
     def preview(self, **kw: Any) -> auto.PreviewResult:
         return self.stack.preview(on_output=self.output.append, color="never", **kw)
 
-    def refresh(self) -> Outcome:
-        return self._operation("refresh")
+    def refresh(self, *, parallel: int | None = None) -> Outcome:
+        return self._operation("refresh", parallel=parallel)
 
-    def destroy(self) -> Outcome:
-        return self._operation("destroy")
+    def destroy(self, *, parallel: int | None = None) -> Outcome:
+        return self._operation("destroy", parallel=parallel)
 
-    def _operation(self, command: str, *flags: str) -> Outcome:
+    def _operation(self, command: str, *flags: str, parallel: int | None = None) -> Outcome:
         """`pulumi COMMAND --yes --skip-preview` as the Automation API runs it (same CLI, environment and
         CommandError on failure), without the three CLI calls it makes after every operation to read the
         outputs and the summary: Outcome reads those only when a test asks."""
         args = [command, "--yes", "--skip-preview", *flags, "--color", "never", "--exec-kind", "auto.local"]
+        args += [f"--parallel={parallel}"] if parallel is not None else []
         done = self.stack._run_pulumi_cmd_sync(args, self.output.append)  # noqa: SLF001 - the SDK is pinned
         return Outcome(self.stack, done.stdout)
 
