@@ -17,6 +17,7 @@ import pytest
 
 from harness.accounts import Account, random_credentials
 from harness.emulator import EmulatorControl
+from harness.engine import kill_processes_in
 from harness.outofband import OutOfBand
 from harness.postgres import PostgresServer, shared_server
 from harness.team import StackSecrets, TeamMember
@@ -166,6 +167,18 @@ def team_scenario(
         open_team(directory, emulator, EmulatorControl(emulator.url), database) as made,
     ):
         yield made
+
+
+@pytest.fixture(scope="module")
+def alice(team_scenario: Team) -> Iterator[TeamMember]:
+    """Alice of the scenario's team; whatever a failed step left running in her clone is killed after."""
+    yield team_scenario.alice
+    kill_processes_in(team_scenario.alice.work_dir)
+
+
+@pytest.fixture(scope="module")
+def bob(team_scenario: Team) -> TeamMember:
+    return team_scenario.bob
 
 
 def assert_no_leaks(team: Team) -> None:

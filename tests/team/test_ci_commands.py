@@ -24,16 +24,6 @@ pytestmark = [pytest.mark.engine, pytest.mark.scenario]
 TABLE_HEADER = ["| Action | Resource | Type |", "|---|---|---|"]
 
 
-@pytest.fixture(scope="module")
-def alice(team_scenario) -> TeamMember:
-    return team_scenario.alice
-
-
-@pytest.fixture(scope="module")
-def bob(team_scenario) -> TeamMember:
-    return team_scenario.bob
-
-
 # ---- the wrappers of this repository's CI -------------------------------------------------------------
 
 

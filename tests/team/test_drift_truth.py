@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 from harness.printed import table_rows
-from harness.team import TeamMember
 
 pytestmark = [pytest.mark.engine, pytest.mark.scenario]
 
@@ -29,11 +28,6 @@ def live_orders(team) -> dict[str, Any]:
         w for w in team.control.live_webhooks(team.accounts["sandbox"].client_id) if "orders" in w["payload_url"]
     ]
     return orders
-
-
-@pytest.fixture(scope="module")
-def alice(team_scenario) -> TeamMember:
-    return team_scenario.alice
 
 
 @pytest.fixture(scope="module")

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import json
 import signal
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from harness.engine import kill_processes_in
 from harness.team import Background, TeamMember, processes_in
 
 pytestmark = [pytest.mark.engine, pytest.mark.scenario]
@@ -25,12 +23,6 @@ pytestmark = [pytest.mark.engine, pytest.mark.scenario]
 STACK = "sandbox"
 RECOVER = f"python -m mypos_provider recover --stack {STACK}"
 CANCELLING = "press ^C again"  # what the Pulumi CLI prints on the first Ctrl-C
-
-
-@pytest.fixture(scope="module")
-def alice(team_scenario) -> Iterator[TeamMember]:
-    yield team_scenario.alice
-    kill_processes_in(team_scenario.alice.work_dir)  # whatever a failed step left running
 
 
 def hold_back_webhook_creates(team, seconds: float) -> None:

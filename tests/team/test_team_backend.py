@@ -10,21 +10,11 @@ import json
 
 import pytest
 
-from harness.team import TeamMember, processes_in
+from harness.team import processes_in
 
 pytestmark = [pytest.mark.engine, pytest.mark.scenario]
 
 LOCK_MESSAGE = "the stack is currently locked by 1 lock(s)"
-
-
-@pytest.fixture(scope="module")
-def alice(team_scenario) -> TeamMember:
-    return team_scenario.alice
-
-
-@pytest.fixture(scope="module")
-def bob(team_scenario) -> TeamMember:
-    return team_scenario.bob
 
 
 def webhook_creates(team) -> int:
