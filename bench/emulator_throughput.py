@@ -5,7 +5,7 @@
 Measures start-up (in-process `Emulator().start()` to a first answer, and the command line to its
 ready line), then GET /v1/webhooks (a full 20-item page) and POST /v1/webhooks (create) with 1 and 4
 client threads, each thread on its own keep-alive requests.Session. `subprocess` (the default) runs
-the emulator as `python -m mypos_provider.emulator`, so clients and server do not share a GIL;
+the emulator as `python -m mypos_emulator`, so clients and server do not share a GIL;
 `inprocess` runs it in this interpreter, as pytest fixtures do.
 """
 
@@ -27,7 +27,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mypos_provider.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator  # noqa: E402
+from mypos_emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator  # noqa: E402
 
 READY_LINE = re.compile(r"listening on (http://\S+)")
 
@@ -57,7 +57,7 @@ def emulator_url(mode: str) -> Iterator[str]:
             yield emulator.url
         return
     process = subprocess.Popen(
-        [sys.executable, "-m", "mypos_provider.emulator", "--port", "0", "--quiet"],
+        [sys.executable, "-m", "mypos_emulator", "--port", "0", "--quiet"],
         cwd=Path(__file__).resolve().parents[1],
         stdout=subprocess.PIPE,
         text=True,

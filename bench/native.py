@@ -36,7 +36,7 @@ from run import RESULTS, start_emulator, step_action, write_rows  # noqa: E402
 
 from harness.emulator import EmulatorControl, route_of  # noqa: E402
 from harness.engine import Deployment, copy_project, new_deployment  # noqa: E402
-from mypos_provider.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET  # noqa: E402
+from mypos_emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET  # noqa: E402
 
 VARIANTS = ("native", "dynamic", "floor")
 STEPS = ("first up", "no-op preview", "destroy")

@@ -40,7 +40,7 @@ from raw_floor import FloorClient, replay  # noqa: E402
 
 from harness.emulator import EmulatorControl, route_of  # noqa: E402
 from harness.engine import Deployment, new_deployment  # noqa: E402
-from mypos_provider.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET  # noqa: E402
+from mypos_emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET  # noqa: E402
 
 FLOOR_ID, FLOOR_SECRET = "FLOORCLIENT0000000000001", "FLOORSECRET" + "0" * 37
 STEPS = ("first up", "no-op preview", "no-op up", "refresh", "update secrets", "destroy")
@@ -159,7 +159,7 @@ def start_emulator(latency: float) -> tuple[subprocess.Popen[str], str]:
         [
             sys.executable,
             "-m",
-            "mypos_provider.emulator",
+            "mypos_emulator",
             "--port",
             "0",
             "--quiet",

@@ -54,7 +54,7 @@ from typing import Any, NoReturn
 if importlib.util.find_spec("mypos_provider") is None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mypos_provider.signature import (
+from mypos_signature import (
     EVENT_HEADER,
     SignatureError,
     VerifiedSignature,

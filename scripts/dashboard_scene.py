@@ -24,7 +24,7 @@ from harness.browser import chromium  # noqa: E402
 from harness.emulator import EmulatorControl  # noqa: E402
 from harness.engine import new_deployment  # noqa: E402
 from harness.receiver import example_receiver  # noqa: E402
-from mypos_provider.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator  # noqa: E402
+from mypos_emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator  # noqa: E402
 
 RECEIVER_SECRET = "orders-receiver-secret-2026-demo"
 TREASURY_SECRET = "treasury-secret-2026-demo-00001"

@@ -16,7 +16,7 @@ from harness.emulator import EmulatorControl
 from harness.engine import Deployment
 from harness.outofband import OutOfBand
 from harness.scenario import Scenario, open_scenario
-from mypos_provider.emulator import Emulator
+from mypos_emulator import Emulator
 
 pytest_plugins = ["harness.timing", "harness.scenario"]
 

@@ -1,31 +1,5 @@
-"""A local emulator of myPOS's Auth API and Webhook API, for tests and offline development.
+"""The myPOS emulator, as mypos-pulumi users have always imported it: the `mypos-emulator` distribution
+(`mypos_emulator`, a dependency of mypos-pulumi) under its old name. New code imports `mypos_emulator`."""
 
-Run it with `python -m mypos_provider.emulator`, or in-process:
-
-    with Emulator() as emu:
-        requests.post(f"{emu.auth_url}/oauth/token", ...)
-
-See docs/emulator.md.
-"""
-
-from .clock import Clock, ManualClock, SystemClock
-from .core import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
-from .guard import ControlTokenRequired
-from .httpserver import ServerLimits
-from .persistence import StateFileError
-from .runtime import Emulator
-from .settings import EmulatorSettings, SettingsError
-
-__all__ = (
-    "DEMO_CLIENT_ID",
-    "DEMO_CLIENT_SECRET",
-    "Clock",
-    "ControlTokenRequired",
-    "Emulator",
-    "EmulatorSettings",
-    "ManualClock",
-    "ServerLimits",
-    "SettingsError",
-    "StateFileError",
-    "SystemClock",
-)
+from mypos_emulator import *  # noqa: F403 (the same public names, listed once, in mypos_emulator)
+from mypos_emulator import __all__  # noqa: F401

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from harness.browser import REBOUND_HOST, chromium, missing_browser
-from mypos_provider.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator
+from mypos_emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator
 
 PAYMENT_COMPLETED_ID = "33bcd9a7-43e4-4c0c-a728-106210056b1a"
 

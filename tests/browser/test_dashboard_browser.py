@@ -14,7 +14,7 @@ from selenium.webdriver.common.by import By
 from harness.browser import REBOUND_HOST, click, text_of
 from harness.engine import Deployment
 from harness.receiver import example_receiver
-from mypos_provider.emulator import Emulator
+from mypos_emulator import Emulator
 
 pytestmark = [pytest.mark.browser]
 

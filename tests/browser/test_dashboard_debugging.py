@@ -17,7 +17,7 @@ from selenium.webdriver.support.ui import Select
 
 from harness.browser import click, text_of
 from harness.receiver import example_receiver
-from mypos_provider.emulator import Emulator, ManualClock
+from mypos_emulator import Emulator, ManualClock
 
 pytestmark = [pytest.mark.browser]
 

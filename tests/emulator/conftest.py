@@ -16,7 +16,7 @@ import requests
 from requests.structures import CaseInsensitiveDict
 
 from harness.emulator import EmulatorControl
-from mypos_provider.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator, ManualClock
+from mypos_emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator, ManualClock
 
 OTHER_CLIENT_ID = "OTHERCLIENTID00000000002"
 OTHER_CLIENT_SECRET = "OTHERCLIENTSECRET0000000000000000000000000000002"

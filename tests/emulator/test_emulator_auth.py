@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import requests
 
-from mypos_provider.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator, ManualClock
+from mypos_emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator, ManualClock
 
 if TYPE_CHECKING:
     from conftest import ApiClient, Control

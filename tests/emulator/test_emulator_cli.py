@@ -1,4 +1,4 @@
-"""`python -m mypos_provider.emulator`: the ready line first, real serving, clean shutdown, loud bad state files."""
+"""`python -m mypos_emulator`: the ready line first, real serving, clean shutdown, loud bad state files."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from mypos_provider.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+from mypos_emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 READY_LINE = re.compile(r"^mypos emulator listening on (http://127\.0\.0\.1:(\d+))\n$")
@@ -23,7 +23,7 @@ READY_LINE = re.compile(r"^mypos emulator listening on (http://127\.0\.0\.1:(\d+
 
 def spawn(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "mypos_provider.emulator", "--port", "0", *args],
+        [sys.executable, "-m", "mypos_emulator", "--port", "0", *args],
         cwd=REPO_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -93,16 +93,20 @@ def test_stops_cleanly_on_sigterm_and_ctrl_c(running: tuple[subprocess.Popen[str
     assert "Traceback" not in stderr
 
 
-def test_help_prints_the_demo_credentials() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "mypos_provider.emulator", "--help"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=10,
-    )
+@pytest.mark.parametrize(
+    ("command", "usage"),
+    [
+        ((sys.executable, "-m", "mypos_emulator"), "usage: python -m mypos_emulator "),
+        ((sys.executable, "-m", "mypos_provider.emulator"), "usage: python -m mypos_provider.emulator "),
+        ((str(Path(sys.executable).parent / "mypos-emulator"),), "usage: mypos-emulator "),
+    ],
+    ids=["mypos_emulator", "the old name from mypos-pulumi", "console script"],
+)
+def test_help_names_the_command_and_prints_the_demo_credentials(command: tuple[str, ...], usage: str) -> None:
+    result = subprocess.run([*command, "--help"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10)
 
     assert result.returncode == 0
+    assert result.stdout.startswith(usage)
     assert DEMO_CLIENT_ID in result.stdout and DEMO_CLIENT_SECRET in result.stdout
 
 
@@ -150,7 +154,7 @@ def test_corrupt_state_file_exits_2_with_one_line_naming_the_file(tmp_path: Path
     state_file.write_text("{definitely not json")
 
     result = subprocess.run(
-        [sys.executable, "-m", "mypos_provider.emulator", "--port", "0", "--state-file", str(state_file)],
+        [sys.executable, "-m", "mypos_emulator", "--port", "0", "--state-file", str(state_file)],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -184,7 +188,7 @@ ANY_READY_LINE = re.compile(r"^mypos emulator listening on http://[^:]+:(\d+)\n$
 
 def run_to_exit(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "mypos_provider.emulator", "--port", "0", "--quiet", *args],
+        [sys.executable, "-m", "mypos_emulator", "--port", "0", "--quiet", *args],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -200,7 +204,7 @@ def clean_environment() -> dict[str, str]:
 
 def start(*args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], int]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "mypos_provider.emulator", "--port", "0", "--quiet", *args],
+        [sys.executable, "-m", "mypos_emulator", "--port", "0", "--quiet", *args],
         cwd=REPO_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -328,7 +332,7 @@ def test_a_short_control_token_exits_2_with_one_line() -> None:
 
 def test_the_request_log_on_stderr_never_shows_the_token_given_to_the_dashboard() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "mypos_provider.emulator", "--port", "0"],
+        [sys.executable, "-m", "mypos_emulator", "--port", "0"],
         cwd=REPO_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

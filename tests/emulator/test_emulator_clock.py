@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from mypos_provider.emulator import ManualClock, SystemClock
+from mypos_emulator import ManualClock, SystemClock
 
 if TYPE_CHECKING:
     from conftest import ApiClient, Control, Receiver

@@ -10,8 +10,8 @@ from types import ModuleType
 
 import pytest
 
+import mypos_emulator as emulator_package
 import mypos_provider
-import mypos_provider.emulator as emulator_package
 
 MUTABLE = (dict, list, set, bytearray, collections.deque)
 # What Python itself puts into every module's namespace.

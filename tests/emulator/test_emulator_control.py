@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import requests
 
-from mypos_provider.emulator import DEMO_CLIENT_ID, Emulator, EmulatorSettings
+from mypos_emulator import DEMO_CLIENT_ID, Emulator, EmulatorSettings
 
 if TYPE_CHECKING:
     from conftest import ApiClient, Control

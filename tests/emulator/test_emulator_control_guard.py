@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 import requests
 
-from mypos_provider.emulator import DEMO_CLIENT_ID, Emulator
+from mypos_emulator import DEMO_CLIENT_ID, Emulator
 
 if TYPE_CHECKING:
     from conftest import Control

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import requests
 
-from mypos_provider.emulator import Emulator, ManualClock
+from mypos_emulator import Emulator, ManualClock
 
 if TYPE_CHECKING:
     from conftest import ApiClient, Control, Receiver

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from mypos_provider.emulator import EmulatorSettings, ManualClock
-from mypos_provider.emulator.database import Database
-from mypos_provider.emulator.models import Store
+from mypos_emulator import EmulatorSettings, ManualClock
+from mypos_emulator.database import Database
+from mypos_emulator.models import Store
 
 
 @pytest.fixture

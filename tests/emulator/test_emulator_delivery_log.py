@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from mypos_provider.emulator import ManualClock
-from mypos_provider.emulator.sender import HEADER_RECORD_BYTES
+from mypos_emulator import ManualClock
+from mypos_emulator.sender import HEADER_RECORD_BYTES
 
 if TYPE_CHECKING:
     from conftest import ApiClient, Control, Received, Receiver

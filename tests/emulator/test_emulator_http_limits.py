@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from mypos_provider.emulator import Emulator, ServerLimits
+from mypos_emulator import Emulator, ServerLimits
 
 SMALL_BODY = 1024
 

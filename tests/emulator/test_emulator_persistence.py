@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from mypos_provider.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator, StateFileError
+from mypos_emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator, StateFileError
 
 PAYMENT_COMPLETED_ID = "33bcd9a7-43e4-4c0c-a728-106210056b1a"
 

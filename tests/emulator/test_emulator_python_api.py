@@ -7,7 +7,7 @@ import re
 import pytest
 import requests
 
-from mypos_provider.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator, EmulatorSettings
+from mypos_emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator, EmulatorSettings
 
 FORM = {"grant_type": "client_credentials"}
 

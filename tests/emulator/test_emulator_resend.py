@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import requests
 
-from mypos_provider.emulator import Emulator, ManualClock
-from mypos_provider.signature import sign, verify_signature
+from mypos_emulator import Emulator, ManualClock
+from mypos_signature import sign, verify_signature
 
 if TYPE_CHECKING:
     from conftest import ApiClient, Control, Receiver

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from mypos_provider.emulator import Emulator
+from mypos_emulator import Emulator
 
 if TYPE_CHECKING:
     from collections.abc import Callable

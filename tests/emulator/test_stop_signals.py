@@ -7,7 +7,7 @@ import signal
 
 import pytest
 
-from mypos_provider.emulator.__main__ import StopSignals
+from mypos_emulator.__main__ import StopSignals
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])

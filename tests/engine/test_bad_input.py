@@ -15,7 +15,7 @@ from harness.accounts import random_credentials
 from harness.emulator import EmulatorControl
 from harness.engine import Deployment, new_deployment
 from harness.printed import Printed
-from mypos_provider.emulator import Emulator
+from mypos_emulator import Emulator
 
 pytestmark = pytest.mark.engine
 

@@ -14,7 +14,7 @@ import requests
 from harness.engine import Deployment
 from harness.receiver import example_receiver
 from harness.scenario import Scenario
-from mypos_provider.signature import sign
+from mypos_signature import sign
 
 pytestmark = [pytest.mark.engine, pytest.mark.scenario]
 

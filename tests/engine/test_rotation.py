@@ -18,7 +18,7 @@ from harness.engine import Deployment
 from harness.printed import Printed
 from harness.receiver import example_receiver
 from harness.scenario import Scenario
-from mypos_provider.signature import SIGNATURE_HEADER, sign
+from mypos_signature import SIGNATURE_HEADER, sign
 
 pytestmark = [pytest.mark.engine, pytest.mark.scenario]
 

@@ -26,7 +26,7 @@ from harness.accounts import Account, random_credentials
 from harness.emulator import EmulatorControl
 from harness.engine import Deployment, new_deployment
 from harness.outofband import OutOfBand
-from mypos_provider.emulator import Emulator
+from mypos_emulator import Emulator
 
 MARKER = "scenario"
 

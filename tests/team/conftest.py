@@ -22,7 +22,7 @@ from harness.outofband import OutOfBand
 from harness.postgres import PostgresServer, shared_server
 from harness.team import StackSecrets, TeamMember
 from harness.workers import coordination_dir
-from mypos_provider.emulator import Emulator
+from mypos_emulator import Emulator
 
 STACKS = ("sandbox", "production")
 

@@ -18,12 +18,12 @@ import pytest
 from harness.accounts import Account
 from harness.outofband import OutOfBand
 from harness.retry import FAST_RETRY
+from mypos_emulator import Emulator
 from mypos_provider.client import Credentials, MyPOSClient, RetryPolicy
 from mypos_provider.core.context import DeploymentContext
 from mypos_provider.core.subscriptions import SubscriptionRules
 from mypos_provider.core.values import CollectingReporter
 from mypos_provider.core.webhooks import WebhookRules
-from mypos_provider.emulator import Emulator
 
 FAST = FAST_RETRY
 AN_HOUR = 3600

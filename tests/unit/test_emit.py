@@ -12,10 +12,10 @@ import pytest
 from harness.accounts import random_credentials
 from harness.emulator import EmulatorControl
 from harness.outofband import OutOfBand
+from mypos_emulator import Emulator
+from mypos_emulator.guard import TOKEN_ENVIRONMENT_VARIABLE
 from mypos_provider.cli.emit import EmulatorDeliveryLog, emit
 from mypos_provider.client import Credentials, MyPOSClient, RetryPolicy
-from mypos_provider.emulator import Emulator
-from mypos_provider.emulator.guard import TOKEN_ENVIRONMENT_VARIABLE
 from mypos_provider.settings import emulator_control_token
 from mypos_provider.tokens import WEBHOOK_TYPE
 

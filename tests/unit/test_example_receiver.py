@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from harness.receiver import RECEIVER_PATH, example_receiver
-from mypos_provider.signature import EVENT_HEADER, SIGNATURE_HEADER, sign
+from mypos_signature import EVENT_HEADER, SIGNATURE_HEADER, sign
 
 if TYPE_CHECKING:  # the file is loaded by path at run time; this is for type checkers only
     from examples.receiver import ReceiverServer as Receiver

@@ -6,7 +6,6 @@ derive each fact from the code that decides it, so the two cannot drift apart.
 
 from __future__ import annotations
 
-import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,9 +44,7 @@ def outputs_of(kind: str) -> set[str]:
 
 
 def test_the_schema_has_the_packages_version_in_every_sdk():
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-
-    assert SCHEMA["version"] == mypos_provider.__version__ == project["version"]
+    assert SCHEMA["version"] == mypos_provider.__version__
     assert all(SCHEMA["language"][language]["respectSchemaVersion"] for language in ("python", "nodejs", "go"))
 
 

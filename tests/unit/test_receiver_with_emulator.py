@@ -15,8 +15,8 @@ import requests
 from harness.accounts import Account
 from harness.outofband import OutOfBand
 from harness.receiver import example_receiver
-from mypos_provider.emulator import Emulator
-from mypos_provider.signature import SIGNATURE_HEADER, sign
+from mypos_emulator import Emulator
+from mypos_signature import SIGNATURE_HEADER, sign
 
 if TYPE_CHECKING:  # the file is loaded by path at run time; this is for type checkers only
     from examples.receiver import ReceiverServer as Receiver

@@ -1,4 +1,4 @@
-"""Unit tests for mypos_provider.signature, pinned to fixed vectors.
+"""Unit tests for mypos_signature, pinned to fixed vectors.
 
 The expected digests were computed once with hmac/hashlib (variant A and B of VECTOR_BODY were
 cross-checked with `openssl dgst -sha256 -hmac`) and pasted here, so a change to what gets
@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from mypos_provider.signature import (
+from mypos_signature import (
     EVENT_HEADER,
     SIGNATURE_HEADER,
     MalformedSignatureHeader,
