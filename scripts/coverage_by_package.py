@@ -49,8 +49,10 @@ def percent(part: int, whole: int) -> float:
 
 
 def package_of(path: str) -> str:
-    """`mypos_provider/core/webhooks.py` -> `mypos_provider.core`; top-level modules stay under `mypos_provider`."""
-    return ".".join(Path(path).parent.parts)
+    """`mypos_provider/core/webhooks.py` -> `mypos_provider.core`; top-level modules stay under `mypos_provider`;
+    `packages/mypos-emulator/mypos_emulator/core.py` (a distribution of packages/) -> `mypos_emulator`."""
+    parts = Path(path).parent.parts
+    return ".".join(parts[2:] if parts[:1] == ("packages",) else parts)
 
 
 def file_summaries(cov: coverage.Coverage) -> dict[str, dict[str, int]]:
