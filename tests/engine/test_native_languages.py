@@ -6,9 +6,9 @@
 - the product's commands on a stack of native resources: deploy, drift (by the schema's names), list's
   ready-to-paste `pulumi import` commands and the code they print pasted into the program, recover, emit,
   preview-report;
-- the three ways the engine finds the plugin: on `PATH` (every scenario above), through `plugins.providers`
-  in Pulumi.yaml, and from the plugin cache after `pulumi plugin install --file` of scripts/build-plugin's
-  tarball.
+- two of the ways the engine finds the plugin: on `PATH` (every scenario above) and through
+  `plugins.providers` in Pulumi.yaml (the third, the plugin cache filled from a release, is
+  tests/engine/test_releases.py's).
 
 Each class is one scenario (its own emulator, account and leak scan) and one xdist group, so the languages
 run side by side. The programs use the SDKs of scripts/gen-sdk (sdk/), laid out as in the repository.
@@ -29,7 +29,6 @@ import pytest
 import yaml
 
 from harness.engine import ROOT, TOOLS, Deployment
-from harness.packaging import plugin_tarball
 from harness.scenario import Scenario, open_scenario
 
 pytestmark = [pytest.mark.engine, pytest.mark.scenario]
@@ -287,18 +286,6 @@ class TestHowTheEngineFindsThePlugin:
         deployment = plugin_found_without_path(scenario)
         project = deployment.work_dir / "Pulumi.yaml"
         project.write_text(project.read_text() + f"plugins:\n  providers:\n    - name: mypos\n      path: {VENV_BIN}\n")
-
-        assert deployment.preview().change_summary == {"create": 4}
-        assert FOUND_ON_PATH not in deployment.cli_text()
-
-    def test_the_tarball_of_scripts_build_plugin_serves_the_stack_after_pulumi_plugin_install(
-        self, scenario, tmp_path_factory
-    ):
-        tarball = plugin_tarball(tmp_path_factory)  # built once for the session (test_installed_package too)
-        deployment = plugin_found_without_path(scenario)
-        version = json.loads((ROOT / "mypos_provider" / "native" / "schema.json").read_text())["version"]
-
-        deployment.cli("plugin", "install", "resource", "mypos", version, "--file", str(tarball))
 
         assert deployment.preview().change_summary == {"create": 4}
         assert FOUND_ON_PATH not in deployment.cli_text()

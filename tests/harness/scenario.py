@@ -26,6 +26,7 @@ from harness.accounts import Account, random_credentials
 from harness.emulator import EmulatorControl
 from harness.engine import Deployment, new_deployment
 from harness.outofband import OutOfBand
+from harness.releases import UserShell
 from mypos_emulator import Emulator
 
 MARKER = "scenario"
@@ -40,6 +41,7 @@ class Scenario:
     account: Account
     control: EmulatorControl
     deployments: list[Deployment] = field(default_factory=list)
+    shells: list[UserShell] = field(default_factory=list)  # users' terminals outside the Automation API
     known_secrets: list[str] = field(default_factory=list)
 
     @property
@@ -87,6 +89,7 @@ class Scenario:
     def assert_no_leaks(self) -> None:
         secrets = self.secrets()
         leaks = [leak for deployment in self.deployments for leak in deployment.leaked(secrets)]
+        leaks += [leak for shell in self.shells for leak in shell.leaked(secrets)]
         assert not leaks, f"secrets leaked: {leaks}"
 
 

@@ -12,9 +12,8 @@ import tomllib
 from pathlib import Path
 
 import mypos_emulator
-import mypos_signature
-
 import mypos_provider
+import mypos_signature
 
 ROOT = Path(__file__).resolve().parents[2]
 VERSION = mypos_provider.__version__
