@@ -1,7 +1,8 @@
 """`pulumi package add <the plugin>` in new projects outside the repository, through the real CLI and the
 project's language hosts (their Link, as upstream's hosts have it): in a Python, a TypeScript and a Go project
 it generates the SDK, links it into the project's dependencies and prints the import to write; a program that
-starts with exactly that printed import deploys a webhook to the emulator.
+starts with exactly that printed import deploys a webhook to the emulator. The TypeScript program then reads
+`getWebhooks()`, whose count and ids are no secret, and a webhook's secret through `Webhook.get`, which is.
 
 Go needs one step more, as with upstream's Go host: the printed import alone fails the next preview with Go's
 own message naming `go get <module>` (Link adds a `replace` line, not a `require`), and after that command the
@@ -181,6 +182,29 @@ def test_the_typescript_program_that_starts_with_the_printed_import_deploys_a_we
     (typescript_project.work_dir / "index.ts").write_text(program)
 
     deploys_the_webhook(scenario, typescript_project, "typescript")
+
+
+LOOKUPS = """
+const live = mypos.getWebhooksOutput();
+export const webhookCount = live.webhooks.apply(webhooks => webhooks.length);
+export const webhookIds = live.webhooks.apply(webhooks => webhooks.map(w => w.id));
+export const readSecret = mypos.Webhook.get("read", hook.id).secret;
+"""
+
+
+def test_get_webhooks_gives_the_count_and_ids_in_plain_view_and_webhook_get_the_secret_as_a_secret(
+    scenario, typescript_project
+):
+    program = typescript_project.work_dir / "index.ts"
+    program.write_text(program.read_text() + LOOKUPS)
+
+    outputs = typescript_project.up().outputs
+
+    live = scenario.live_webhooks()
+    assert (outputs["webhookCount"].value, outputs["webhookCount"].secret) == (len(live), False)
+    assert (sorted(outputs["webhookIds"].value), outputs["webhookIds"].secret) == (sorted(w["id"] for w in live), False)
+    [hook] = [w for w in live if w["payload_url"] == payload_url("typescript")]
+    assert (outputs["readSecret"].value, outputs["readSecret"].secret) == (hook["secret"], True)
 
 
 # ---- Go ----------------------------------------------------------------------------------------------------
