@@ -142,8 +142,9 @@ TSCONFIG = """{
 
 def new_typescript_project(directory: Path) -> Path:
     """As `pulumi new typescript` leaves it after its `npm install`, on the versions scripts/install-node-sdk
-    pins: its package.json and lock file, and its node_modules as hard links (instant; npm replaces files
-    instead of writing into them, and the one file it rewrites, the hidden lock file, is a copy)."""
+    pins: its package.json and lock file, and its node_modules as hard links where it can (instant; npm
+    replaces files instead of writing into them, and the one file it rewrites, the hidden lock file, is a
+    copy)."""
     directory.mkdir()
     (directory / "Pulumi.yaml").write_text(
         "name: shop-webhooks\nruntime:\n  name: nodejs\n  options:\n    packagemanager: npm\n"
@@ -152,11 +153,19 @@ def new_typescript_project(directory: Path) -> Path:
     (directory / "index.ts").write_text('import * as pulumi from "@pulumi/pulumi";\n')
     shutil.copy(ROOT / "tools" / "node" / "package.json", directory / "package.json")
     shutil.copy(NODE / "package-lock.json", directory / "package-lock.json")
-    shutil.copytree(NODE / "node_modules", directory / "node_modules", symlinks=True, copy_function=os.link)
+    shutil.copytree(NODE / "node_modules", directory / "node_modules", symlinks=True, copy_function=link_or_copy)
     hidden_lock = directory / "node_modules" / ".package-lock.json"
     hidden_lock.unlink()
     shutil.copy(NODE / "node_modules" / ".package-lock.json", hidden_lock)
     return directory
+
+
+def link_or_copy(source: str, destination: str) -> None:
+    """A hard link, or a copy where the two paths are on different file systems."""
+    try:
+        os.link(source, destination)
+    except OSError:
+        shutil.copy2(source, destination)
 
 
 @pytest.fixture(scope="module")
