@@ -127,8 +127,8 @@ class Settings:
         culprit = error.culprit
         if culprit is Culprit.CREDENTIALS:
             return (
-                f"check {self._origin(CLIENT_ID)} and {self._origin(CLIENT_SECRET)}, and that they belong to the "
-                f"{self.environment} environment"
+                f"check {self._origin(CLIENT_ID)} and {self._origin(CLIENT_SECRET)}, and that they belong to "
+                f"{self._credentials_issuer()}"
             )
         if culprit is Culprit.AUTH_ENDPOINT:
             return f"check {self._origin(AUTH_URL)} ({self.auth_url}){self._network_hint()}"
@@ -148,6 +148,13 @@ class Settings:
         if origin is None or origin == key.config_key:
             return key.config_key
         return f"{key.config_key} (set by {origin})"
+
+    def _credentials_issuer(self) -> str:
+        """Whom the credentials must come from: the environment's Auth API, or the one mypos:authUrl names
+        instead (an emulator, a proxy), which the environment then no longer decides."""
+        if self.auth_url == ENVIRONMENTS[self.environment].auth_url:
+            return f"the {self.environment} environment"
+        return f"the Auth API at {self.auth_url}, which {self._origin(AUTH_URL)} names"
 
     def _network_hint(self) -> str:
         extra = [self._origin(k) for k in (PROXY, CA_BUNDLE) if k.name in self.origins]

@@ -142,7 +142,8 @@ class NativeProvider(Provider):
                 "payloadUrl": hook.payload_url,
                 "isActive": hook.is_active,
                 "createdOn": format_http_date(hook.created_on),
-                "secret": hook.secret,
+                # No secret: every SDK makes a function's whole result secret when any part is (Webhook.get
+                # reads one webhook's secret as a secret output instead).
                 "subscriptions": [
                     {
                         "id": s.id,

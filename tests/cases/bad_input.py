@@ -182,7 +182,8 @@ CASES = [
     Case(
         "wrong client secret",
         WRONG_CREDENTIALS,
-        ("rejected the client credentials", "mypos:clientSecret"),
+        # The tests' mypos:authUrl is the emulator's: the advice names it, not "the production environment".
+        ("rejected the client credentials", "mypos:clientSecret", "belong to the Auth API at http://127.0.0.1:"),
         config={"mypos:clientSecret": "not-the-right-secret"},
         engine=True,
     ),

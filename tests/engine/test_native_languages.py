@@ -5,7 +5,8 @@
   subscription made by hand (`pulumi import`, whose printed code holds no secret) and is destroyed;
 - the product's commands on a stack of native resources: deploy, drift (by the schema's names), list's
   ready-to-paste `pulumi import` commands and the code they print pasted into the program, recover, emit,
-  preview-report;
+  preview-report, and the destroy that the imported (protected) objects hold up until `pulumi state unprotect
+  --all`;
 - two of the ways the engine finds the plugin: on `PATH` (every scenario above) and through
   `plugins.providers` in Pulumi.yaml (the third, the plugin cache filled from a release, is
   tests/engine/test_releases.py's).
@@ -27,6 +28,7 @@ from typing import Any, ClassVar
 
 import pytest
 import yaml
+from pulumi import automation as auto
 
 from harness.engine import ROOT, TOOLS, Deployment
 from harness.scenario import Scenario, open_scenario
@@ -271,6 +273,18 @@ class TestProductCommandsOnANativeStack:
         # The example's shop.example.com cannot be reached from here: the delivery is attempted and reported.
         assert f"orders ({DECLARED_URL}): no answer: the host name could not be resolved" in emitted.stdout
         assert f"({BY_HAND_URL}): no answer" in emitted.stdout, "the imported webhook is the stack's too"
+
+    def test_destroy_refuses_the_imported_objects_until_state_unprotect_all_then_deletes_everything(
+        self, scenario, program
+    ):
+        with pytest.raises(auto.CommandError, match=r"cannot be deleted\s+because it is protected"):
+            program.destroy()
+        assert BY_HAND_URL in [w["payload_url"] for w in scenario.live_webhooks()]
+
+        pulumi_in(program, "state", "unprotect", "--all", "--yes")  # as README says, next to `pulumi import`
+        program.destroy()
+
+        assert scenario.live_webhooks() == [] and scenario.live_subscriptions() == []
 
 
 # ---- how the engine finds the plugin ------------------------------------------------------------------

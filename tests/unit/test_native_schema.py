@@ -80,7 +80,21 @@ def test_an_input_is_required_exactly_when_validation_refuses_it_missing():
 
 def test_the_webhook_secret_is_secret_wherever_it_appears():
     assert WEBHOOK["inputProperties"]["secret"]["secret"] and WEBHOOK["properties"]["secret"]["secret"]
-    assert SCHEMA["types"]["mypos:index:LiveWebhook"]["properties"]["secret"]["secret"]
+
+
+def test_no_function_result_holds_a_secret_which_would_make_the_whole_result_secret():
+    # The SDKs mark a function's whole result secret when any value in it is one (webhooks.length as [secret]).
+    def secret_paths(spec: dict[str, Any], path: str) -> list[str]:
+        found = [path] if spec.get("secret") else []
+        if "$ref" in spec:
+            found += secret_paths(SCHEMA["types"][spec["$ref"].removeprefix("#/types/")], path)
+        if "items" in spec:
+            found += secret_paths(spec["items"], f"{path}[]")
+        for name, inner in spec.get("properties", {}).items():
+            found += secret_paths(inner, f"{path}.{name}")
+        return found
+
+    assert [p for token, f in SCHEMA["functions"].items() for p in secret_paths(f["outputs"], token)] == []
 
 
 def test_exactly_the_properties_whose_change_replaces_are_marked_so():

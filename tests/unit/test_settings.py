@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mypos_provider.client import ConfigError
+from mypos_provider.client import AuthenticationError, ConfigError
 from mypos_provider.settings import load_settings, project_dotenv
 
 CREDS = {"mypos:clientId": "stack-id", "mypos:clientSecret": "stack-secret"}
@@ -180,3 +180,24 @@ def test_the_proxy_and_ca_bundle_settings_reach_the_transport(tmp_path):
 def test_a_ca_bundle_that_is_not_a_file_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="mypos:caBundle is .* not a readable file"):
         load({**CREDS, "mypos:caBundle": str(tmp_path / "missing.pem")})
+
+
+# ---- advice on refused credentials ----------------------------------------------------------------------
+
+REFUSED = AuthenticationError("requesting a token", 401, "the Auth API rejected the client credentials")
+
+
+def test_refused_credentials_are_advised_against_the_environment_whose_auth_api_refused_them():
+    advice = load({**CREDS, "mypos:environment": "sandbox"}).advice(REFUSED)
+
+    assert advice == "check mypos:clientId and mypos:clientSecret, and that they belong to the sandbox environment"
+
+
+def test_refused_credentials_with_an_overridden_auth_url_name_that_url_not_the_environment():
+    advice = load(CREDS, env={"MYPOS_AUTH_URL": "http://127.0.0.1:8787"}).advice(REFUSED)
+
+    assert advice == (
+        "check mypos:clientId and mypos:clientSecret, and that they belong to the Auth API at "
+        "http://127.0.0.1:8787, which mypos:authUrl (set by MYPOS_AUTH_URL) names"
+    )
+    assert "production" not in advice

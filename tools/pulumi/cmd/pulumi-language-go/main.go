@@ -10,6 +10,7 @@
 // through PULUMI_* variables. The runtime option `binary` names a prebuilt program instead. It installs no
 // dependencies (`pulumi install` succeeds without touching go.mod: `go build` downloads what is missing).
 // SDKs (`pulumi package gen-sdk --language go`) and programs (`pulumi import`) come from pkg/v3/codegen/go.
+// `pulumi package add` links a generated SDK as upstream's host does: a `replace` line in go.mod.
 package main
 
 import (
@@ -21,6 +22,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"golang.org/x/mod/modfile"
 
 	gogen "github.com/pulumi/pulumi/pkg/v3/codegen/go"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
@@ -160,4 +163,68 @@ func (h *goHost) GenerateProgram(
 	_ context.Context, req *pulumirpc.GenerateProgramRequest,
 ) (*pulumirpc.GenerateProgramResponse, error) {
 	return host.GenerateProgram(req, gogen.GenerateProgram)
+}
+
+// pulumiSDKModule is the Go SDK's module, which a LinkRequest names as the package "pulumi".
+const pulumiSDKModule = "github.com/pulumi/pulumi/sdk/v3"
+
+// Link makes generated SDKs dependencies of the program (`pulumi package add`), as upstream's host does: a
+// `replace` line in go.mod points each SDK's module at its directory. It answers the import block the CLI
+// prints as the next step; the module's `require` line comes from `go mod tidy` (or `go get`) once the program
+// imports it. The module and import paths are those the Go generator wrote into the SDK (ModuleAndImportPath,
+// which honours the schema's importBasePath); `pulumi package add` always generates a module (SupportPack).
+func (h *goHost) Link(ctx context.Context, req *pulumirpc.LinkRequest) (*pulumirpc.LinkResponse, error) {
+	return host.Link(ctx, req, "go", gogen.Importer, func(packages []host.LinkedPackage, pulumiSDK string) (string, error) {
+		replacements := map[string]string{} // module path -> the SDK's directory
+		if pulumiSDK != "" {
+			replacements[pulumiSDKModule] = pulumiSDK
+		}
+		var imports strings.Builder
+		for _, linked := range packages {
+			modulePath, importPath, err := gogen.ModuleAndImportPath(linked.Package)
+			if err != nil {
+				return "", err
+			}
+			replacements[modulePath] = linked.Path
+			fmt.Fprintf(&imports, "    %q\n", importPath)
+		}
+		if err := addReplacements(filepath.Join(req.GetInfo().GetProgramDirectory(), "go.mod"), replacements); err != nil {
+			return "", err
+		}
+		sdks := "SDK"
+		if len(packages) > 1 {
+			sdks = "SDKs"
+		}
+		return fmt.Sprintf("You can import the %s in your Go code with:\n\n  import (\n%s  )\n", sdks, imports.String()), nil
+	})
+}
+
+// addReplacements writes `replace MODULE => ./DIR` for each module into the go.mod file, keeping its mode. A
+// relative directory must start with ./ to be read as a path (https://go.dev/ref/mod#go-mod-file-replace).
+func addReplacements(gomodPath string, replacements map[string]string) error {
+	stat, err := os.Stat(gomodPath)
+	if err != nil {
+		return fmt.Errorf("the program has no go.mod: %w", err)
+	}
+	content, err := os.ReadFile(gomodPath)
+	if err != nil {
+		return err
+	}
+	gomod, err := modfile.Parse(gomodPath, content, nil)
+	if err != nil {
+		return fmt.Errorf("parsing go.mod: %w", err)
+	}
+	for modulePath, dir := range replacements {
+		if !filepath.IsAbs(dir) && !strings.HasPrefix(dir, "."+string(filepath.Separator)) {
+			dir = "." + string(filepath.Separator) + dir
+		}
+		if err := gomod.AddReplace(modulePath, "", dir, ""); err != nil {
+			return fmt.Errorf("adding the replace line of %s: %w", modulePath, err)
+		}
+	}
+	formatted, err := gomod.Format()
+	if err != nil {
+		return fmt.Errorf("formatting go.mod: %w", err)
+	}
+	return os.WriteFile(gomodPath, formatted, stat.Mode().Perm())
 }

@@ -10,9 +10,14 @@
 // @pulumi/pulumi (node_modules/@pulumi/pulumi/cmd/run), which connects to the engine itself; TypeScript
 // goes through the ts-node installed beside it. It honours the runtime options `typescript` (default true),
 // `tsconfig` and `nodeargs`. Unlike upstream it neither proxies the resource monitor nor serves the
-// synchronous-invoke pipes (only the deprecated `*Sync` invokes of old SDKs need them), and it installs no
-// dependencies: `pulumi install` succeeds without touching node_modules. SDKs (`pulumi package gen-sdk
-// --language nodejs`) and programs (`pulumi import`) come from pkg/v3/codegen/nodejs.
+// synchronous-invoke pipes (only the deprecated `*Sync` invokes of old SDKs need them). SDKs (`pulumi package
+// gen-sdk --language nodejs`) and programs (`pulumi import`) come from pkg/v3/codegen/nodejs.
+//
+// `pulumi package add` works as with upstream's host: Link makes the generated SDK a `file:` dependency in
+// package.json, with the package manager that Pulumi's npm package picks (the runtime option `packagemanager`,
+// else the lock file's, else npm), and InstallDependencies runs that package manager's install, which also
+// compiles the SDK (its postinstall script). Tests that share one node_modules (a link to
+// .tools/node/node_modules) must therefore never run `pulumi install` in such a program.
 package main
 
 import (
@@ -25,11 +30,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 
 	"github.com/google/shlex"
+	"github.com/pulumi/pulumi/pkg/v3/codegen/cgstrings"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/nodejs"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/util/fsutil"
+	"github.com/pulumi/pulumi/sdk/v3/nodejs/npm"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 
 	"mypos-pulumi/tools/pulumi/internal/host"
@@ -96,9 +105,10 @@ func locateRunner(programDir string) (string, error) {
 func asIs(name string) string { return name }
 
 type nodeOptions struct {
-	typescript bool
-	tsconfig   string
-	nodeArgs   []string
+	typescript     bool
+	tsconfig       string
+	nodeArgs       []string
+	packageManager npm.PackageManagerType
 }
 
 func parseOptions(info *pulumirpc.ProgramInfo) (nodeOptions, error) {
@@ -128,6 +138,13 @@ func parseOptions(info *pulumirpc.ProgramInfo) (nodeOptions, error) {
 			return parsed, fmt.Errorf("runtime option nodeargs: %w", err)
 		}
 		parsed.nodeArgs = args
+	}
+	if value, ok := options["packagemanager"]; ok {
+		name, isString := value.(string)
+		if !isString {
+			return parsed, errors.New("runtime option packagemanager must be npm, yarn, pnpm or bun")
+		}
+		parsed.packageManager = npm.PackageManagerType(name)
 	}
 	return parsed, nil
 }
@@ -229,4 +246,99 @@ func (h *nodeHost) GenerateProgram(
 	_ context.Context, req *pulumirpc.GenerateProgramRequest,
 ) (*pulumirpc.GenerateProgramResponse, error) {
 	return host.GenerateProgram(req, nodejs.GenerateProgram)
+}
+
+// InstallDependencies runs the package manager's install in the program's directory, as upstream's host does
+// (without its npm/yarn workspace detection and its Node.js version installs).
+func (h *nodeHost) InstallDependencies(
+	req *pulumirpc.InstallDependenciesRequest, stream pulumirpc.LanguageRuntime_InstallDependenciesServer,
+) error {
+	options, err := parseOptions(req.GetInfo())
+	if err != nil {
+		return err
+	}
+	stdout := host.StreamWriter(func(b []byte) error {
+		return stream.Send(&pulumirpc.InstallDependenciesResponse{Stdout: b})
+	})
+	stderr := host.StreamWriter(func(b []byte) error {
+		return stream.Send(&pulumirpc.InstallDependenciesResponse{Stderr: b})
+	})
+	_, err = npm.Install(stream.Context(), options.packageManager, req.GetInfo().GetProgramDirectory(),
+		false /*production*/, stdout, stderr)
+	return err
+}
+
+// Link makes generated SDKs `file:` dependencies of the program's package.json (`pulumi package add`), as
+// upstream's host does; the InstallDependencies that follows installs and compiles them. It answers the import
+// line of each package (TypeScript or module syntax where the program uses it, else require), which the CLI
+// prints as the next step.
+func (h *nodeHost) Link(ctx context.Context, req *pulumirpc.LinkRequest) (*pulumirpc.LinkResponse, error) {
+	options, err := parseOptions(req.GetInfo())
+	if err != nil {
+		return nil, err
+	}
+	programDir := req.GetInfo().GetProgramDirectory()
+	manager, err := npm.ResolvePackageManager(options.packageManager, programDir)
+	if err != nil {
+		return nil, err
+	}
+	typescript := options.typescript || options.tsconfig != "" || hasTSConfig(programDir)
+	moduleSyntax := typescript || isModulePackage(programDir)
+	return host.Link(ctx, req, "nodejs", nodejs.Importer, func(packages []host.LinkedPackage, pulumiSDK string) (string, error) {
+		if pulumiSDK != "" {
+			if err := manager.Link(ctx, programDir, "@pulumi/pulumi", pulumiSDK); err != nil {
+				return "", err
+			}
+		}
+		var imports strings.Builder
+		for _, linked := range packages {
+			packageName := nodePackageName(linked.Package)
+			if err := manager.Link(ctx, programDir, packageName, linked.Path); err != nil {
+				return "", err
+			}
+			importName := cgstrings.Camel(linked.Package.Name)
+			if moduleSyntax {
+				fmt.Fprintf(&imports, "  import * as %s from \"%s\";\n", importName, packageName)
+			} else {
+				fmt.Fprintf(&imports, "  const %s = require(\"%s\");\n", importName, packageName)
+			}
+		}
+		language := "JavaScript"
+		if typescript {
+			language = "TypeScript"
+		}
+		return fmt.Sprintf("You can import the SDK in your %s code with:\n\n%s", language, imports.String()), nil
+	})
+}
+
+// nodePackageName is the npm package a generated SDK is: the schema's `packageName`, else
+// @<namespace>/<name>, else @pulumi/<name>.
+func nodePackageName(pkg *schema.Package) string {
+	if info, ok := pkg.Language["nodejs"].(nodejs.NodePackageInfo); ok && info.PackageName != "" {
+		return info.PackageName
+	}
+	if pkg.Namespace != "" {
+		return "@" + pkg.Namespace + "/" + pkg.Name
+	}
+	return "@pulumi/" + pkg.Name
+}
+
+// isModulePackage: the nearest package.json says "type": "module" (ES module syntax in JavaScript).
+func isModulePackage(programDir string) bool {
+	manifest, err := npm.SearchupPackageManifest(programDir)
+	if err != nil {
+		return false
+	}
+	data, _, err := npm.ReadPackageManifest(filepath.Dir(manifest))
+	if err != nil {
+		return false
+	}
+	kind, _ := data["type"].(string)
+	return kind == "module"
+}
+
+// hasTSConfig: a tsconfig.json in the program's directory or above it makes it a TypeScript program.
+func hasTSConfig(programDir string) bool {
+	_, err := fsutil.Searchup(programDir, "tsconfig.json")
+	return err == nil
 }

@@ -9,9 +9,10 @@
 // upstream does, and the program itself is started by upstream's own `pulumi-language-python-exec` script.
 //
 // It also generates Python SDKs (`pulumi package gen-sdk --language python`) and Python programs (the code
-// `pulumi import` prints) with pkg/v3/codegen/python, as upstream's host does. Not implemented (answered
-// Unimplemented, which the engine tolerates): packing, linking, templates, policy-pack plugins and type
-// checkers. Shared with the Node.js and Go hosts: tools/pulumi/internal/host.
+// `pulumi import` prints) with pkg/v3/codegen/python, and links generated SDKs into a program (`pulumi package
+// add`: a line in requirements.txt, or the dependency of poetry or uv), as upstream's host does. Not
+// implemented (answered Unimplemented, which the engine tolerates): packing, templates, policy-pack plugins and
+// type checkers. Shared with the Node.js and Go hosts: tools/pulumi/internal/host.
 package main
 
 import (
@@ -156,6 +157,14 @@ func (h *pythonHost) GetProgramDependencies(
 
 // resolveToolchain maps Pulumi.yaml's runtime options onto the SDK's toolchain package.
 func resolveToolchain(info *pulumirpc.ProgramInfo) (toolchain.Toolchain, error) {
+	opts, err := pythonOptions(info)
+	if err != nil {
+		return nil, err
+	}
+	return toolchain.ResolveToolchain(opts)
+}
+
+func pythonOptions(info *pulumirpc.ProgramInfo) (toolchain.PythonOptions, error) {
 	opts := toolchain.PythonOptions{
 		Root:       info.GetRootDirectory(),
 		ProgramDir: info.GetProgramDirectory(),
@@ -165,7 +174,7 @@ func resolveToolchain(info *pulumirpc.ProgramInfo) (toolchain.Toolchain, error) 
 		opts.Virtualenv = venv
 	}
 	if name, ok := options["typechecker"].(string); ok && name != "" {
-		return nil, fmt.Errorf("runtime option typechecker=%q is not supported by this language host; "+
+		return opts, fmt.Errorf("runtime option typechecker=%q is not supported by this language host; "+
 			"run the type checker yourself before `pulumi up`", name)
 	}
 	switch name, _ := options["toolchain"].(string); name {
@@ -178,9 +187,9 @@ func resolveToolchain(info *pulumirpc.ProgramInfo) (toolchain.Toolchain, error) 
 	case "uv":
 		opts.Toolchain = toolchain.Uv
 	default:
-		return nil, fmt.Errorf("unsupported runtime option toolchain=%q: use pip, poetry or uv", name)
+		return opts, fmt.Errorf("unsupported runtime option toolchain=%q: use pip, poetry or uv", name)
 	}
-	return toolchain.ResolveToolchain(opts)
+	return opts, nil
 }
 
 func (h *pythonHost) GeneratePackage(
@@ -195,6 +204,71 @@ func (h *pythonHost) GenerateProgram(
 	_ context.Context, req *pulumirpc.GenerateProgramRequest,
 ) (*pulumirpc.GenerateProgramResponse, error) {
 	return host.GenerateProgram(req, python.GenerateProgram)
+}
+
+// Link makes generated SDKs dependencies of the program (`pulumi package add`), as upstream's host does: each
+// SDK's directory becomes a dependency of the program's toolchain (a line of requirements.txt for pip; poetry's
+// or uv's pyproject.toml), which the engine's InstallDependencies then installs into the virtualenv. It answers
+// the import line of each package, which the CLI prints as the next step.
+func (h *pythonHost) Link(ctx context.Context, req *pulumirpc.LinkRequest) (*pulumirpc.LinkResponse, error) {
+	opts, err := pythonOptions(req.GetInfo())
+	if err != nil {
+		return nil, err
+	}
+	return host.Link(ctx, req, "python", python.Importer, func(packages []host.LinkedPackage, pulumiSDK string) (string, error) {
+		distributions := map[string]string{} // Python package name -> the SDK's directory
+		if pulumiSDK != "" {
+			distributions["pulumi"] = pulumiSDK
+		}
+		var imports strings.Builder
+		for _, linked := range packages {
+			packageName, importName := pythonNames(linked.Package)
+			distributions[packageName] = linked.Path
+			fmt.Fprintf(&imports, "  import %s as %s\n", packageName, importName)
+		}
+		if err := requirementsFileForNewProjects(&opts, req.GetInfo().GetProgramDirectory()); err != nil {
+			return "", err
+		}
+		tc, err := toolchain.ResolveToolchain(opts)
+		if err != nil {
+			return "", err
+		}
+		if err := tc.LinkPackages(ctx, distributions); err != nil {
+			return "", fmt.Errorf("linking packages: %w", err)
+		}
+		sdks := "SDK"
+		if len(packages) > 1 {
+			sdks = "SDKs"
+		}
+		return fmt.Sprintf("You can import the %s in your Python code with:\n\n%s", sdks, imports.String()), nil
+	})
+}
+
+// pythonNames is the package an SDK installs and the name upstream's host imports it as: the schema's
+// `packageName` for both, else pulumi_<name> imported as <name>.
+func pythonNames(pkg *schema.Package) (packageName, importName string) {
+	if info, ok := pkg.Language["python"].(python.PackageInfo); ok && info.PackageName != "" {
+		return info.PackageName, info.PackageName
+	}
+	return python.PyPack(pkg.Namespace, pkg.Name), strings.ReplaceAll(pkg.Name, "-", "_")
+}
+
+// requirementsFileForNewProjects: a project on poetry or uv (or on the automatic choice) that still has its
+// template's requirements.txt and no pyproject.toml has not been through `pulumi install` yet, so the SDK goes
+// into requirements.txt, from which that install makes the pyproject.toml (upstream's host does the same,
+// pulumi/pulumi#19763). Without either file there is nowhere to record the dependency.
+func requirementsFileForNewProjects(opts *toolchain.PythonOptions, programDir string) error {
+	if opts.Toolchain == toolchain.Pip {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(programDir, "pyproject.toml")); err == nil {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(programDir, "requirements.txt")); err != nil {
+		return fmt.Errorf("no pyproject.toml or requirements.txt found in %s", programDir)
+	}
+	opts.Toolchain = toolchain.Pip
+	return nil
 }
 
 // underscored spells a setting as pulumi-language-python-exec's flags do (dry_run).

@@ -20,7 +20,7 @@ import (
 const exitCodeUserActionableError = 32
 
 // Base answers the RPCs whose answer is the same for every language; a host embeds it. Requests it does
-// not answer (packing, linking, templates, policy packs) stay Unimplemented, which the engine tolerates.
+// not answer (packing, templates, policy packs) stay Unimplemented, which the engine tolerates.
 type Base struct {
 	pulumirpc.UnimplementedLanguageRuntimeServer
 
@@ -52,8 +52,8 @@ func (b *Base) RuntimeOptionsPrompts(
 	return &pulumirpc.RuntimeOptionsResponse{}, nil
 }
 
-// InstallDependencies succeeds without doing anything: the project's tests lay out each program's
-// dependencies themselves (a shared node_modules, Go's module cache). The Python host overrides it.
+// InstallDependencies succeeds without doing anything: Go's build fetches what a program lacks. The Python
+// and Node.js hosts override it (pip, npm).
 func (b *Base) InstallDependencies(
 	*pulumirpc.InstallDependenciesRequest, pulumirpc.LanguageRuntime_InstallDependenciesServer,
 ) error {

@@ -1,6 +1,7 @@
 // Package host holds what the project's three language hosts (cmd/pulumi-language-python, -nodejs and -go)
 // share: how the engine starts and stops a host, the RPCs whose answer does not depend on the language,
-// stack config handed to a program, and code generation on top of pkg/v3/codegen.
+// stack config handed to a program, code generation on top of pkg/v3/codegen, and linking generated SDKs
+// into a program (`pulumi package add`).
 //
 // The hosts exist because the module proxy reachable here refuses upstream's host modules (see README,
 // "Building the Pulumi CLI"); users of the provider run the official hosts.
