@@ -49,7 +49,7 @@ def test_workflow_passes_actionlint_with_shellcheck(workflow):
 
 
 def test_every_workflow_is_linted():
-    assert sorted(p.name for p in WORKFLOWS.glob("*.yml")) == ["deploy.yml", "drift.yml", "preview.yml"]
+    assert sorted(p.name for p in WORKFLOWS.glob("*.yml")) == ["deploy.yml", "drift.yml", "preview.yml", "release.yml"]
 
 
 def test_pull_requests_are_previewed_for_each_environment_in_one_comment():
@@ -101,3 +101,53 @@ def test_credentials_come_from_the_ci_secret_store(workflow):
 @pytest.mark.parametrize("workflow", ["preview.yml", "deploy.yml", "drift.yml"])
 def test_every_workflow_writes_the_state_compressed(workflow):
     assert load(workflow)["env"]["PULUMI_DIY_BACKEND_ZSTD"] == "true", "as docs/team.md advises"
+
+
+# ---- the release ---------------------------------------------------------------------------------------
+
+
+def test_a_version_tag_releases_and_a_tag_unlike_the_package_version_is_refused():
+    workflow = load("release.yml")
+
+    assert workflow["on"]["push"]["tags"] == ["v*"]
+    assert "mypos_provider/__init__.py" in steps_running(workflow["jobs"]["version"])
+    assert workflow["concurrency"]["cancel-in-progress"] is False
+
+
+def test_the_plugin_is_built_for_linux_darwin_and_windows_on_amd64_and_arm64_on_matching_runners():
+    jobs = load("release.yml")["jobs"]
+    platforms = {(p["os"], p["arch"]) for p in jobs["plugin"]["strategy"]["matrix"]["include"]}
+
+    assert platforms | {("linux", "amd64")} == {
+        (o, a) for o in ("linux", "darwin", "windows") for a in ("amd64", "arm64")
+    }
+    assert "scripts/dist --plugin-only" in steps_running(jobs["plugin"])
+    assert "scripts/dist dist" in steps_running(jobs["linux"]), "the linux job builds linux-amd64 with the rest"
+
+
+def test_the_linux_job_runs_the_artifact_tests_with_the_scripts_the_tests_run():
+    linux = load("release.yml")["jobs"]["linux"]
+
+    assert "scripts/test tests/unit/test_versions.py tests/engine/test_releases.py" in steps_running(linux)
+
+
+def test_the_sdks_are_published_only_after_the_github_release_they_download_the_plugin_from():
+    jobs = load("release.yml")["jobs"]
+
+    assert set(jobs["github"]["needs"]) == {"version", "plugin", "linux"}
+    assert "release_files.py checksums assets" in steps_running(jobs["github"]), "one SHA256SUMS over every asset"
+    for publisher in ("pypi", "npm", "go"):
+        needs = jobs[publisher]["needs"]
+        assert "github" in ([needs] if isinstance(needs, str) else needs), publisher
+
+
+def test_each_publisher_gets_only_the_permission_it_needs():
+    jobs = load("release.yml")["jobs"]
+
+    assert load("release.yml")["permissions"] == {"contents": "read"}
+    assert jobs["github"]["permissions"] == {"contents": "write"}
+    assert jobs["pypi"]["permissions"] == {"id-token": "write"}, "PyPI trusted publishing, no token"
+    assert jobs["npm"]["permissions"]["id-token"] == "write", "npm provenance"
+    assert "--provenance" in steps_running(jobs["npm"])
+    assert jobs["go"]["permissions"] == {"contents": "write"}
+    assert 'git tag "sdk/go/mypos/$VERSION"' in steps_running(jobs["go"])
