@@ -61,6 +61,16 @@ def imported_modules(source: Path) -> set[str]:
     return modules
 
 
+def test_the_readme_names_the_packages_version_wherever_it_names_one():
+    readme = (ROOT / "README.md").read_text()
+    named = re.findall(r"resource mypos v?([0-9][0-9.]*[0-9])", readme)
+    named += re.findall(r"sdk/go/mypos@v([0-9][0-9.]*[0-9])", readme)
+    named += re.findall(r"mypos-pulumi-mypos-([0-9][0-9.]*[0-9])\.tgz", readme)
+    named += re.findall(r"pulumi-resource-mypos-v([0-9][0-9.]*[0-9])-", readme)
+
+    assert named and set(named) == {VERSION}
+
+
 def test_the_split_distributions_import_only_the_standard_library_and_themselves():
     for package in (mypos_emulator, mypos_signature):
         directory = Path(package.__file__).parent
