@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from mypos_provider.cli.errors import CliError, StackLocked
+from mypos_provider.cli.locks import AssessedLock
 from mypos_provider.cli.recover import RecoverRequest, recover
 from mypos_provider.cli.stack import SECRET_SIGNATURE
 from mypos_provider.client import Credentials, MyPOSClient, RetryPolicy
@@ -30,6 +31,8 @@ class RecordedStack:
         self.name = "b"
         self._deployment = deployment
         self.locked = locked
+        self.held: list[AssessedLock] | None = []  # what reading the backend's locks finds (None: unreadable)
+        self.released = False
         self.imported: dict[str, Any] | None = None
         self.reads = 0
         self.changes_after_read: dict[str, Any] | None = None
@@ -45,9 +48,19 @@ class RecordedStack:
 
     def replace_deployment(self, deployment: dict[str, Any]) -> None:
         if self.locked:
-            raise StackLocked(self.name, "the stack is currently locked by 1 lock(s).")
+            raise StackLocked(self.name, [])
         self.imported = deployment
         self._deployment = copy.deepcopy(deployment)  # what the next run reads, as with `pulumi stack import`
+
+    def locks(self) -> list[AssessedLock] | None:
+        return self.held
+
+    def release_lock(self) -> None:
+        self.released = True
+        self.held = []
+
+    def managed_ids(self) -> set[str]:
+        return {r["id"] for r in self._deployment.get("resources") or [] if r.get("id")}
 
 
 def secret(value: str) -> dict[str, str]:
@@ -142,7 +155,7 @@ def test_a_look_alike_that_appeared_before_the_run_began_is_never_taken(client, 
     status, out = run(stack, client)
 
     assert status == 0 and stack.imported is not None and stack.imported["resources"] == []
-    assert "orders: nothing was made: `pulumi up` creates it" in out
+    assert "orders: nothing was made: the deploy creates it" in out
 
 
 def test_an_object_already_recorded_in_the_state_is_not_taken_again(client, outofband):
@@ -273,7 +286,7 @@ def test_a_locked_stack_is_refused(client, outofband):
     outofband.create_webhook(URL, SECRET)
     stack = RecordedStack(deployment_with(pending_webhook("orders", not_before=stamp)), locked=True)
 
-    with pytest.raises(StackLocked, match="stack b is locked by a deployment, so nothing was changed"):
+    with pytest.raises(StackLocked, match="stack b is locked by a deployment that is alive, so nothing was changed"):
         run(stack, client)
 
 
