@@ -150,7 +150,9 @@ def test_a_backend_that_cannot_be_read_here_says_so_with_none():
 
 
 def test_the_projects_relative_file_backend_is_resolved_from_the_project_directory(tmp_path):
-    (tmp_path / "Pulumi.yaml").write_text("name: shop\nruntime: python\nbackend:\n  url: file://./.state?metadata=skip\n")
+    (tmp_path / "Pulumi.yaml").write_text(
+        "name: shop\nruntime: python\nbackend:\n  url: file://./.state?metadata=skip\n"
+    )
 
     assert locks.project_name(tmp_path) == "shop"
     assert locks.backend_url_of({}, tmp_path) == f"file://{tmp_path / '.state'}?metadata=skip"
