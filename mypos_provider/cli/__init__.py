@@ -21,7 +21,7 @@ from typing import TextIO
 
 from ..client import ConfigError, MyPOSClient, MyPOSError
 from ..settings import Settings, emulator_control_token, load_diagnostics, load_settings
-from . import deploy, drift, listing, preview_report
+from . import deploy, drift, duplicates, listing, preview_report
 from . import emit as emitting
 from . import recover as recovering
 from .errors import CliError
@@ -138,9 +138,12 @@ def _name_the_dotenv(settings: Settings) -> None:
 def run_list(args: argparse.Namespace, out: TextIO) -> int:
     stack = PulumiStack(args.stack) if args.stack else None
     client = connect(args, stack)
-    managed = {object_id: r.name for object_id, r in names_by_id(stack.deployment()).items()} if stack else {}
+    deployment = stack.deployment() if stack else {}
+    managed = {object_id: r.name for object_id, r in names_by_id(deployment).items()}
+    webhooks, subscriptions = list(client.iter_webhooks()), list(client.iter_subscriptions())
+    found = duplicates.duplicates_in(deployment, [*webhooks, *subscriptions], stack.managed_ids()) if stack else []
     account = listing.AccountListing(
-        list(client.iter_webhooks()), list(client.iter_subscriptions()), managed, args.stack
+        webhooks, subscriptions, managed, args.stack, stack_duplicates={d.obj.id: d.of.name for d in found}
     )
     if args.format == "json":
         print(json.dumps(listing.as_json(account, show_secrets=args.show_secrets), indent=2), file=out)

@@ -185,7 +185,7 @@ def test_drift_check_names_each_object_and_field_changed_by_hand(team_scenario, 
 
     assert checked.code == 1, checked.output
     report = checked.stdout
-    assert "### Drift in `production`: 4 differ from the stack, 2 not managed by any stack" in report
+    assert "### Drift in `production`: 4 differ from the stack, 0 duplicate(s), 2 not managed by any stack" in report
     drift_rows = table_rows(report, ["| Resource | Type | What happened | Fields |", "|---|---|---|---|"])
     assert sorted(drift_rows) == [  # in the engine's order, which is not fixed for independent resources
         "| `orders-cancelled` | Subscription | changed outside Pulumi | `terminal_ids` |",
