@@ -108,6 +108,17 @@ def identical_subscription(
     return next((s for s in subscriptions if key.matches(s) and not exclude(s.id)), None)
 
 
+def unresolved_warning(kind: str, object_id: str, what: str) -> str:
+    """For a create that got its object on a later attempt, after an earlier one got no answer and was not found.
+
+    cli/deploy.py finds these by their wording ("an earlier attempt of this create got no answer")."""
+    return (
+        f"{kind} {object_id} ({what}): an earlier attempt of this create got no answer and was not found in myPOS; "
+        "if myPOS commits it late, it is a duplicate of this resource, with the same content: "
+        "`python -m mypos_provider drift` names it and `recover --delete-duplicates` removes it"
+    )
+
+
 # ---- recovering a killed run ----------------------------------------------------------------------------
 
 

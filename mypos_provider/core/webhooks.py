@@ -158,6 +158,8 @@ class WebhookRules:
         made = self._client.create_webhook(key.payload_url, key.secret, look_up=look_up)
         webhook = made.object
         self._context.claims.created(webhook.id)
+        if made.unresolved_attempts:
+            self._context.reporter.warn(reconcile.unresolved_warning(KIND, webhook.id, webhook.payload_url))
         if made.found_by_look_up and not inputs.get(SECRET_GENERATED):
             self._context.reporter.warn(
                 f"webhook {webhook.id} ({webhook.payload_url}) was adopted after an interrupted create: it has the "
