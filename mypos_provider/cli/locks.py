@@ -234,9 +234,11 @@ def _postgres_holders(url: str, project: str, stack: str, environ: Mapping[str, 
     kept = urlencode({k: v for k, v in query.items() if k in LIBPQ_PARAMETERS})
     conninfo = urlunsplit(("postgres", userinfo + netloc[-1], parts.path, kept, ""))
     project_prefix, legacy_prefix = _lock_prefixes(project, stack)
-    statement = (
-        f"SELECT data->>'data' FROM {table} WHERE starts_with(key, '{_sql(project_prefix)}') "
-        f"OR starts_with(key, '{_sql(legacy_prefix)}')"
+    # Keys start with the URL's path (the database name): `pulumi/.pulumi/locks/...`.
+    root = unquote(parts.path).strip("/")
+    prefixes = [f"{root}/{prefix}" if root else prefix for prefix in (project_prefix, legacy_prefix)]
+    statement = f"SELECT data->>'data' FROM {table} WHERE " + " OR ".join(
+        f"starts_with(key, '{_sql(prefix)}')" for prefix in prefixes
     )
     try:
         done = subprocess.run(
