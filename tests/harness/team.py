@@ -138,6 +138,10 @@ class TeamMember:
         """Run a command line exactly as a command printed it (between backquotes), the way a person pastes it."""
         return self.run(["bash", "-c", advice], stack=stack, check=False)
 
+    def start_following(self, advice: str, *, stack: str) -> Background:
+        """`follow`, in the background, in a process group of its own."""
+        return Background(self.start(["bash", "-c", advice], stack), self.transcript)
+
     def run(self, command: list[str], *, stack: str, check: bool, stdin: str | None = None) -> Run:
         done = subprocess.run(
             command,
