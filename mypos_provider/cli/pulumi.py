@@ -77,7 +77,7 @@ class Streamed:
 # What the DIY backend prints when it cannot write a checkpoint (the database stopped answering). Pulumi keeps
 # trying, about half a minute per write, for minutes; nothing a deployment does after that is recorded.
 BACKEND_FAILURE = "failed to save snapshot"
-BACKEND_DOWN_GRACE = 20.0  # seconds after the first failed checkpoint before the deployment is stopped
+BACKEND_DOWN_GRACE = 10.0  # seconds after the first failed checkpoint before the deployment is stopped
 
 
 def stream_pulumi(

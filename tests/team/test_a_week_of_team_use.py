@@ -254,7 +254,7 @@ def test_friday_a_deploy_whose_database_stops_is_stopped_naming_the_lock_and_the
 
     assert done.code == 1
     assert "failed to save snapshot" in done.output
-    assert "it was stopped 20 s after the first `failed to save snapshot`" in done.output
+    assert "it was stopped 10 s after the first `failed to save snapshot`" in done.output
     assert "The lock this run took" in done.output
     assert done.output.strip().splitlines()[-1].strip() == PROCEDURE
 

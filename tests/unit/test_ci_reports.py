@@ -158,7 +158,7 @@ def test_a_deploy_stopped_because_the_state_backend_failed_names_the_lock_and_th
     hint = failure_hint(streamed, PulumiStack("sandbox"))
 
     assert (
-        "the state backend stopped answering, so it was stopped 20 s after the first `failed to save snapshot`" in hint
+        "the state backend stopped answering, so it was stopped 10 s after the first `failed to save snapshot`" in hint
     )
     assert "The lock this run took" in hint and "stays in the backend" in hint
     assert hint.splitlines()[-1].strip() == (
