@@ -40,7 +40,10 @@ def renamed_from(names: list[str] | tuple[str, ...]) -> pulumi.ResourceOptions |
     return pulumi.ResourceOptions(aliases=[pulumi.Alias(name=name) for name in names]) if names else None
 
 
-declared = {spec.name: declare(spec) for spec in load_webhook_specs()}
+specs = load_webhook_specs()
+for warning in (w for spec in specs for w in spec.warnings()):
+    pulumi.log.warn(warning)
+declared = {spec.name: declare(spec) for spec in specs}
 
 pulumi.export(
     "webhooks",

@@ -135,7 +135,7 @@ class Settings:
         if culprit is Culprit.API_ENDPOINT:
             return f"check {self._origin(API_URL)} ({self.api_url}){self._network_hint()}"
         if culprit is Culprit.RETRY_BUDGET:
-            return f"or raise {MAX_RETRIES.config_key} / {TIMEOUT.config_key}"
+            return f"try again later, or raise {MAX_RETRIES.config_key} / {TIMEOUT.config_key}"
         return None
 
     def explain(self, error: MyPOSError) -> str:

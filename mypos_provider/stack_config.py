@@ -57,6 +57,15 @@ class WebhookSpec:
     def subscription_name(self, event: EventSpec, webhook_name: str | None = None) -> str:
         return f"{webhook_name or self.name}-{event.event}"
 
+    def warnings(self) -> list[str]:
+        """What is valid but would surprise: a webhook no event reaches."""
+        if self.events:
+            return []
+        return [
+            f"webhook {self.name} declares no events (events: []): myPOS sends nothing to it until it has a "
+            "subscription; list the events it should receive under events"
+        ]
+
 
 def parse_webhook_specs(raw: Any) -> list[WebhookSpec]:
     if raw is None:

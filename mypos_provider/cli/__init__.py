@@ -3,6 +3,7 @@
     python -m mypos_provider list [--stack NAME] [--format python|yaml|import|json] [--show-secrets]
     python -m mypos_provider emit EVENT [--stack NAME] [--wait SECONDS]
     python -m mypos_provider recover --stack NAME [--dry-run] [--record NAME=ID ...] [--delete-orphan ID ...]
+                                     [--delete-duplicates [--yes]] [--release-dead-lock]
     python -m mypos_provider preview-report|deploy|drift --stack NAME   (for CI: docs/team.md)
 
 Credentials come from the same chain as the provider: the stack's config (with --stack, read through
@@ -20,7 +21,7 @@ from typing import TextIO
 
 from ..client import ConfigError, MyPOSClient, MyPOSError
 from ..settings import Settings, emulator_control_token, load_diagnostics, load_settings
-from . import deploy, drift, listing, preview_report
+from . import deploy, drift, duplicates, listing, preview_report
 from . import emit as emitting
 from . import recover as recovering
 from .errors import CliError
@@ -102,6 +103,18 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ID",
         help="delete this object, which recover reported as an orphan of an interrupted run (nothing else)",
     )
+    recover.add_argument(
+        "--delete-duplicates",
+        action="store_true",
+        help="list the objects the stack's own creates made that no stack records (late commits, killed or "
+        "concurrent runs); with --yes, delete exactly those",
+    )
+    recover.add_argument("--yes", action="store_true", help="with --delete-duplicates: delete them (a dry run without)")
+    recover.add_argument(
+        "--release-dead-lock",
+        action="store_true",
+        help="release the stack's lock first, if the deployment that holds it is gone (refused while it is alive)",
+    )
     recover.set_defaults(run=run_recover)
     for ci_command in (preview_report, deploy, drift):  # the commands of a team's CI (docs/team.md)
         ci_command.register(commands)
@@ -125,9 +138,12 @@ def _name_the_dotenv(settings: Settings) -> None:
 def run_list(args: argparse.Namespace, out: TextIO) -> int:
     stack = PulumiStack(args.stack) if args.stack else None
     client = connect(args, stack)
-    managed = {object_id: r.name for object_id, r in names_by_id(stack.deployment()).items()} if stack else {}
+    deployment = stack.deployment() if stack else {}
+    managed = {object_id: r.name for object_id, r in names_by_id(deployment).items()}
+    webhooks, subscriptions = list(client.iter_webhooks()), list(client.iter_subscriptions())
+    found = duplicates.duplicates_in(deployment, [*webhooks, *subscriptions], stack.managed_ids()) if stack else []
     account = listing.AccountListing(
-        list(client.iter_webhooks()), list(client.iter_subscriptions()), managed, args.stack
+        webhooks, subscriptions, managed, args.stack, stack_duplicates={d.obj.id: d.of.name for d in found}
     )
     if args.format == "json":
         print(json.dumps(listing.as_json(account, show_secrets=args.show_secrets), indent=2), file=out)
@@ -167,5 +183,14 @@ def run_recover(args: argparse.Namespace, out: TextIO) -> int:
         if not equals or not name or not object_id:
             raise CliError(f"--record {choice!r}: write it as RESOURCE_NAME=OBJECT_ID")
         chosen[name] = object_id
-    request = recovering.RecoverRequest(dry_run=args.dry_run, chosen=chosen, delete_orphans=tuple(args.delete_orphan))
+    if args.yes and not args.delete_duplicates:
+        raise CliError("--yes confirms --delete-duplicates: give both, after a run with --delete-duplicates alone")
+    request = recovering.RecoverRequest(
+        dry_run=args.dry_run,
+        chosen=chosen,
+        delete_orphans=tuple(args.delete_orphan),
+        delete_duplicates=args.delete_duplicates,
+        yes=args.yes,
+        release_dead_lock=args.release_dead_lock,
+    )
     return recovering.recover(stack, connect(args, stack), request, out)

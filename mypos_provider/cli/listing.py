@@ -34,6 +34,8 @@ class AccountListing:
     subscriptions: list[Subscription]
     managed: Mapping[str, str] = field(default_factory=dict)  # object id -> resource name in the stack
     stack: str | None = None
+    # object id -> the stack resource it duplicates (core/reconcile.py, find_duplicates): never to adopt
+    stack_duplicates: Mapping[str, str] = field(default_factory=dict)
 
     def subscriptions_of(self, hook: Webhook) -> list[Subscription]:
         return [s for s in self.subscriptions if s.webhook_id == hook.id]
@@ -57,8 +59,12 @@ class AccountListing:
         return [
             h
             for h in self.webhooks
-            if h.id not in self.managed or any(s.id not in self.managed for s in self.subscriptions_of(h))
+            if h.id not in self.stack_duplicates
+            and (h.id not in self.managed or any(self.to_adopt(s) for s in self.subscriptions_of(h)))
         ]
+
+    def to_adopt(self, sub: Subscription) -> bool:
+        return sub.id not in self.managed and sub.id not in self.stack_duplicates
 
     def names(self) -> dict[str, str]:
         """A resource name for every webhook: the stack's own where it has one, else one made from the URL."""
@@ -104,7 +110,14 @@ def _managed(listing: AccountListing, object_id: str) -> str:
     if listing.stack is None:
         return ""
     name = listing.managed.get(object_id)
-    return f"  [stack {listing.stack}: {name}]" if name else f"  [not managed by stack {listing.stack}]"
+    if name:
+        return f"  [stack {listing.stack}: {name}]"
+    if duplicated := listing.stack_duplicates.get(object_id):
+        return (
+            f"  [DUPLICATE of stack {listing.stack}'s {duplicated}: made by its own creates, recorded by no stack; "
+            f"`python -m mypos_provider recover --stack {listing.stack} --delete-duplicates` removes it]"
+        )
+    return f"  [not managed by stack {listing.stack}]"
 
 
 def render_python(listing: AccountListing, *, show_secrets: bool) -> str:
@@ -130,7 +143,7 @@ def render_python(listing: AccountListing, *, show_secrets: bool) -> str:
             lines.append("    is_active=False,")
         lines += [f"    adopt_id={hook.id!r},", ")"]
         for sub in listing.subscriptions_of(hook):
-            if listing.stack is not None and sub.id in listing.managed:
+            if listing.stack is not None and not listing.to_adopt(sub):
                 continue
             lines += [
                 "Subscription(",
@@ -188,7 +201,7 @@ def render_imports(listing: AccountListing) -> str:
         if listing.stack is None or hook.id not in listing.managed:
             lines.append(f"pulumi import mypos:index:Webhook {shlex.quote(name)} {hook.id}{stack}")
         for sub in listing.subscriptions_of(hook):
-            if listing.stack is not None and sub.id in listing.managed:
+            if listing.stack is not None and not listing.to_adopt(sub):
                 continue
             sub_name = listing.subscription_name(name, sub)
             lines.append(f"pulumi import mypos:index:Subscription {shlex.quote(sub_name)} {sub.id}{stack}")
@@ -211,13 +224,14 @@ def as_json(listing: AccountListing, *, show_secrets: bool) -> dict[str, Any]:
                 "is_active": h.is_active,
                 "secret": h.secret if show_secrets else MASK,
                 "managed_by": listing.managed.get(h.id),
+                "duplicate_of": listing.stack_duplicates.get(h.id),
                 "subscriptions": [
                     {
                         "id": s.id,
                         "event": s.event_name,
                         "terminal_ids": list(s.terminal_ids or ()),
                         "managed_by": listing.managed.get(s.id),
-                        "duplicate_of": duplicates.get(s.id),
+                        "duplicate_of": duplicates.get(s.id) or listing.stack_duplicates.get(s.id),
                     }
                     for s in listing.subscriptions_of(h)
                 ],

@@ -13,8 +13,10 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
@@ -60,8 +62,35 @@ def run_pulumi(*args: str, stdin: str | None = None, cwd: Path | None = None) ->
     return Outcome(done.returncode, done.stdout, redact(done.stderr, os.environ))
 
 
-def stream_pulumi(args: Sequence[str], out: TextIO) -> tuple[int, list[str]]:
+@dataclass
+class Streamed:
+    """How a streamed run of the CLI ended."""
+
+    code: int
+    tail: list[str]  # its last lines, for diagnosis
+    held: str | None = None  # what it printed but we held back: it ended before it started (a lock's refusal)
+    backend_down_since: float | None = None  # monotonic time of its first "failed to save snapshot", if any
+    stopped: bool = False  # we stopped it: the state backend kept failing
+    collected: list[str] = field(default_factory=list)  # every line holding the `collect` marker
+
+
+# What the DIY backend prints when it cannot write a checkpoint (the database stopped answering). Pulumi keeps
+# trying, about half a minute per write, for minutes; nothing a deployment does after that is recorded.
+BACKEND_FAILURE = "failed to save snapshot"
+BACKEND_DOWN_GRACE = 10.0  # seconds after the first failed checkpoint before the deployment is stopped
+
+
+def stream_pulumi(
+    args: Sequence[str], out: TextIO, *, hold_until: str | None = None, collect: str | None = None
+) -> Streamed:
     """`pulumi ARGS` with its output going to ours as it comes; its last lines are kept for diagnosis.
+
+    `hold_until`: lines are held back until one contains it (the engine started); a run that ends before
+    that (Pulumi refusing a locked stack) prints nothing, and what it said comes back in `held`.
+
+    A run whose state backend fails to save a checkpoint for `BACKEND_DOWN_GRACE` seconds is stopped (the CLI
+    killed, as a lost runner would be): Pulumi would otherwise retry every checkpoint for minutes, recording
+    nothing, and end with a lock it cannot release either way.
 
     The CLI runs in a session of its own, and each SIGINT or SIGTERM this process gets is passed on to it
     once: a terminal's Ctrl-C then reaches it once, not twice (twice means "stop now" to Pulumi, which leaves
@@ -71,6 +100,8 @@ def stream_pulumi(args: Sequence[str], out: TextIO) -> tuple[int, list[str]]:
     reaper.py, which kills it when this process dies and ends whatever it leaves behind."""
     check_backend()
     tail: list[str] = []
+    held: list[str] | None = [] if hold_until else None
+    streamed = Streamed(code=0, tail=tail)
     command = [pulumi_binary(), *args]
     if LINUX:
         command = [sys.executable, str(Path(__file__).with_name("reaper.py")), *command]
@@ -87,12 +118,38 @@ def stream_pulumi(args: Sequence[str], out: TextIO) -> tuple[int, list[str]]:
         SignalsPassedOn(process),
     ):
         assert process.stdout is not None
+        watchdog: threading.Timer | None = None
         for line in process.stdout:
             line = redact(line, os.environ)
+            tail = [*tail[-49:], line]
+            if collect is not None and collect in line:
+                streamed.collected.append(line.strip())
+            if BACKEND_FAILURE in line and streamed.backend_down_since is None:
+                streamed.backend_down_since = time.monotonic()
+                watchdog = threading.Timer(BACKEND_DOWN_GRACE, _stop, (process, streamed))
+                watchdog.daemon = True
+                watchdog.start()
+            if held is not None:
+                held.append(line)
+                if hold_until is not None and hold_until in line:
+                    out.write("".join(held))
+                    held = None
+                continue
             out.write(line)
             out.flush()
-            tail = [*tail[-49:], line]
-    return process.returncode, tail
+        if watchdog is not None:
+            watchdog.cancel()
+    streamed.code, streamed.tail = process.returncode, tail
+    if held is not None:
+        streamed.held = "".join(held)
+    return streamed
+
+
+def _stop(process: subprocess.Popen[str], streamed: Streamed) -> None:
+    """Kill the CLI the way a lost runner does: under the reaper, by the parent-death signal it acts on."""
+    if process.poll() is None:
+        streamed.stopped = True
+        process.send_signal(signal.SIGHUP if LINUX else signal.SIGKILL)
 
 
 LINUX = sys.platform.startswith("linux")

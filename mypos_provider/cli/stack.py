@@ -8,12 +8,15 @@ message naming the lock) while a deployment runs: that is how `recover` refuses 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from .. import tokens
+from . import locks as lockfile
 from .errors import CliError, StackLocked
 from .pulumi import LOCKED_MARKER, error_text, run_pulumi
 
@@ -44,6 +47,12 @@ class Stack(Protocol):
 
     def replace_deployment(self, deployment: dict[str, Any]) -> None: ...
 
+    def locks(self) -> list[lockfile.AssessedLock] | None: ...
+
+    def release_lock(self) -> None: ...
+
+    def managed_ids(self) -> set[str]: ...
+
 
 class PulumiStack:
     def __init__(self, name: str, *, cwd: Path | None = None) -> None:
@@ -69,12 +78,55 @@ class PulumiStack:
         document = json.dumps({"version": 3, "deployment": deployment})
         self._run("stack", "import", stdin=document)
 
+    def locks(self) -> list[lockfile.AssessedLock] | None:
+        """The stack's locks, each with whether its deployment is alive; None where the backend cannot be read
+        here (then Pulumi's own refusal names the holders when a command meets the lock)."""
+        directory = self._cwd or Path.cwd()
+        backend = lockfile.backend_url_of(os.environ, directory)
+        holders = lockfile.read_holders(self.name, backend, lockfile.project_name(directory), os.environ)
+        if holders is None:
+            return None
+        return lockfile.assess_all(holders, self.last_checkpoint())
+
+    def assess_refusal(self, pulumi_message: str) -> list[lockfile.AssessedLock]:
+        """The holders Pulumi's lock refusal names, each with whether its deployment is alive."""
+        return lockfile.assess_all(lockfile.parse_refusal(pulumi_message), self.last_checkpoint())
+
+    def last_checkpoint(self) -> datetime | None:
+        """When the state was last written (its manifest's time): Pulumi writes it after every step."""
+        try:
+            manifest = self.sealed_deployment().get("manifest") or {}
+            return lockfile.parse_time(str(manifest["time"]))
+        except (CliError, KeyError, ValueError):
+            return None
+
+    def release_lock(self) -> None:
+        """`pulumi cancel`: only ever called for a lock whose holder is gone."""
+        self._run("cancel", "--yes")
+
+    def managed_ids(self) -> set[str]:
+        """Ids of the objects every stack of this project records (another stack may share the account)."""
+        listing = run_pulumi("stack", "ls", "--json", cwd=self._cwd)
+        names = {self.name}
+        if listing.code == 0:
+            names |= {e["name"].rsplit("/", 1)[-1] for e in json.loads(listing.stdout or "[]") if e.get("name")}
+        ids: set[str] = set()
+        for name in sorted(names):
+            try:
+                found = resources(PulumiStack(name, cwd=self._cwd).sealed_deployment())
+            except CliError:
+                if name == self.name:
+                    raise
+                continue
+            ids |= {r.id for r in found if r.kind is not None and r.id}
+        return ids
+
     def _run(self, *args: str, stdin: str | None = None) -> str:
         done = run_pulumi(*args, "--stack", self.name, stdin=stdin, cwd=self._cwd)
         if done.code == 0:
             return done.stdout
         if LOCKED_MARKER in done.stderr:
-            raise StackLocked(self.name, done.stderr[done.stderr.find(LOCKED_MARKER) :].strip())
+            raise StackLocked(self.name, self.assess_refusal(done.stderr))
         hint = ""
         if "passphrase" in done.stderr:
             hint = " (set PULUMI_CONFIG_PASSPHRASE; for the demo stack `local` it is mypos-local-demo)"

@@ -16,7 +16,7 @@ import requests
 from .auth import Credentials, TokenSource
 from .errors import ApiError, AuthenticationError, Culprit, NotFoundError, ValidationError
 from .models import Event, Notification, Subscription, Webhook, filter_for_tids
-from .policy import CallKind, RequestPolicy
+from .policy import RETRYABLE_STATUSES, CallKind, RequestPolicy, never_connected
 from .redaction import SecretRedactor
 from .transport import RetryPolicy, TransportOptions, build_session
 
@@ -36,6 +36,9 @@ class Made(Generic[T]):
 
     object: T
     found_by_look_up: bool = False
+    # Attempts that may have been applied (no answer, a dropped connection, a 5xx) and that the look-up did not
+    # find before the create was sent again: myPOS may still commit them, late, as duplicates of `object`.
+    unresolved_attempts: int = 0
 
 
 class MyPOSClient:
@@ -122,12 +125,13 @@ class MyPOSClient:
     def create_webhook(self, payload_url: str, secret: str, *, look_up: LookUp[Webhook]) -> Made[Webhook]:
         """Create a webhook. After an ambiguous failure, `look_up` finds what the attempt made, if anything."""
         self._redactor.add(secret)
-        outcome = self._create(
+        outcome, unresolved = self._create(
             "create webhook", "/webhooks", {"payload_url": payload_url, "secret": secret}, look_up=look_up
         )
         if isinstance(outcome, Webhook):
             return Made(outcome, found_by_look_up=True)
-        return Made(_complete_webhook(outcome, payload_url=payload_url, secret=secret, is_active=True))
+        webhook = _complete_webhook(outcome, payload_url=payload_url, secret=secret, is_active=True)
+        return Made(webhook, unresolved_attempts=unresolved)
 
     def update_webhook(
         self,
@@ -184,10 +188,11 @@ class MyPOSClient:
         fields = {"webhook_id": webhook_id, "event_id": event.id}
         if tids:
             fields["filter"] = filter_for_tids(tids)
-        outcome = self._create("create subscription", "/subscriptions", fields, look_up=look_up)
+        outcome, unresolved = self._create("create subscription", "/subscriptions", fields, look_up=look_up)
         if isinstance(outcome, Subscription):
             return Made(outcome, found_by_look_up=True)
-        return Made(_complete_subscription(outcome, webhook_id=webhook_id, event=event, terminal_ids=tids))
+        made = _complete_subscription(outcome, webhook_id=webhook_id, event=event, terminal_ids=tids)
+        return Made(made, unresolved_attempts=unresolved)
 
     def update_subscription(self, subscription_id: str, terminal_ids: Iterable[str] | None) -> Subscription:
         tids = tuple(terminal_ids) if terminal_ids else None
@@ -259,13 +264,31 @@ class MyPOSClient:
         response = self._policy.call(CallKind.IDEMPOTENT, operation, send, renew_token=self._renew)
         return self._parse(response, operation)
 
-    def _create(self, operation: str, path: str, data: Mapping[str, str], *, look_up: LookUp[T]) -> Any:
+    def _create(self, operation: str, path: str, data: Mapping[str, str], *, look_up: LookUp[T]) -> tuple[Any, int]:
+        """What the create made (or the look-up found), and how many of its attempts may have been applied
+        without being found."""
         send = self._sender("POST", path, data=data)
-        outcome = self._policy.create(operation, send, look_up, renew_token=self._renew)
+        ambiguous = 0
+
+        def counted() -> requests.Response:
+            nonlocal ambiguous
+            try:
+                response = send()
+            except requests.RequestException as error:
+                never = isinstance(error, requests.ConnectTimeout) or (
+                    isinstance(error, requests.ConnectionError) and never_connected(error)
+                )
+                ambiguous += 0 if never else 1
+                raise
+            ambiguous += 1 if response.status_code in RETRYABLE_STATUSES and response.status_code != 429 else 0
+            return response
+
+        outcome = self._policy.create(operation, counted, look_up, renew_token=self._renew)
         if not isinstance(outcome, requests.Response):
             log.info("%s: adopted the object an interrupted attempt created", operation)
-            return outcome
-        return self._parse(outcome, operation)
+            return outcome, 0
+        parsed = self._parse(outcome, operation)
+        return parsed, ambiguous
 
     def _sender(
         self,

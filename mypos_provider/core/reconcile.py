@@ -15,7 +15,10 @@ declared secret may be shared. The callers:
 * a subscription create first adopts an identical live subscription of the same webhook
   (`identical_subscription`): a webhook belongs to one stack, so its subscriptions do too;
 * `python -m mypos_provider recover` pairs a killed run's pending creates with what it left (`plan_recovery`),
-  each bounded by the moment its check() ran (`values.NOT_BEFORE`, recorded before the create was sent).
+  each bounded by the moment its check() ran (`values.NOT_BEFORE`, recorded before the create was sent);
+* `drift`, `list --stack` and `recover --delete-duplicates` name the objects the stack's own creates made but
+  no stack records: same content as a recorded resource, made after that resource was first attempted
+  (`find_duplicates`).
 """
 
 from __future__ import annotations
@@ -103,6 +106,17 @@ def identical_subscription(
 ) -> Subscription | None:
     """A live subscription that already does what a new one would (first made wins)."""
     return next((s for s in subscriptions if key.matches(s) and not exclude(s.id)), None)
+
+
+def unresolved_warning(kind: str, object_id: str, what: str) -> str:
+    """For a create that got its object on a later attempt, after an earlier one got no answer and was not found.
+
+    cli/deploy.py finds these by their wording ("an earlier attempt of this create got no answer")."""
+    return (
+        f"{kind} {object_id} ({what}): an earlier attempt of this create got no answer and was not found in myPOS; "
+        "if myPOS commits it late, it is a duplicate of this resource, with the same content: "
+        "`python -m mypos_provider drift` names it and `recover --delete-duplicates` removes it"
+    )
 
 
 # ---- recovering a killed run ----------------------------------------------------------------------------
@@ -194,3 +208,76 @@ def plan_recovery(
                 if isinstance(obj, Webhook) and not create.secret_generated
             ]
     return plan
+
+
+# ---- duplicates of what a stack records --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A resource a stack records: its object, what would make another object "the same", and when the
+    resource's create was first attempted (`values.NOT_BEFORE`, stamped by check() before it was sent)."""
+
+    name: str
+    id: str
+    key: Key
+    not_before: float | None  # None: a state written before the stamp existed, or an adopted object
+    secret_generated: bool = False  # webhooks: the secret was generated for this resource (unique to it)
+
+    @property
+    def kind(self) -> str:
+        return "webhook" if isinstance(self.key, WebhookKey) else "subscription"
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """An object no stack records that the stack's own creates made for a resource it records with another
+    object: a late commit of an attempt that got no answer, a run killed or run twice at once. It delivers
+    every event a second time."""
+
+    obj: Webhook | Subscription
+    of: Recorded
+    via: Webhook | None = None  # a subscription of a duplicate webhook: deleting that webhook removes it too
+
+    @property
+    def declared_secret(self) -> bool:
+        """A webhook matched on a declared secret, which another project sharing the account could also use."""
+        return isinstance(self.obj, Webhook) and self.via is None and not self.of.secret_generated
+
+
+def find_duplicates(
+    recorded: Sequence[Recorded], live: Iterable[Webhook | Subscription], *, managed: set[str]
+) -> list[Duplicate]:
+    """Objects no stack manages (`managed`: every id any stack records) with the content of a recorded
+    resource, made at or after that resource was first attempted; and the subscriptions of such webhooks.
+
+    Content alone would take a look-alike someone made by hand before the stack existed; the time bound
+    would take one made by hand since, with the same URL and secret (only possible with a declared secret:
+    a generated one is the stack's alone), which is why such matches are flagged."""
+    objects = [o for o in live if o.id not in managed]
+    found: list[Duplicate] = []
+    duplicate_hooks: dict[str, Duplicate] = {}
+    for obj in sorted(objects, key=lambda o: isinstance(o, Subscription)):  # webhooks first
+        if isinstance(obj, Subscription) and obj.webhook_id in duplicate_hooks:
+            hook = duplicate_hooks[obj.webhook_id]
+            assert isinstance(hook.obj, Webhook)
+            found.append(Duplicate(obj, hook.of, via=hook.obj))
+            continue
+        original = next(
+            (
+                r
+                for r in recorded
+                if r.id != obj.id
+                and r.not_before is not None
+                and matches(r.key, obj)
+                and created_since(obj, r.not_before)
+            ),
+            None,
+        )
+        if original is None:
+            continue
+        duplicate = Duplicate(obj, original)
+        found.append(duplicate)
+        if isinstance(obj, Webhook):
+            duplicate_hooks[obj.id] = duplicate
+    return found

@@ -155,6 +155,8 @@ class SubscriptionRules:
         )
         made = self._client.create_subscription(webhook_id, event, inputs.get("terminal_ids"), look_up=look_up)
         self._context.claims.created(made.object.id)
+        if made.unresolved_attempts:
+            self._context.reporter.warn(reconcile.unresolved_warning(KIND, made.object.id, made.object.event_name))
         return made.object
 
     def _identical(self, inputs: Mapping[str, Any]) -> Subscription | None:

@@ -39,7 +39,10 @@ def payload_url_problem(value: Any) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return f"payload_url {value!r} is not an absolute URL: write it like https://shop.example.com/mypos/callback"
     if parts.username or parts.password:
-        return "payload_url must not embed credentials (user:password@): authenticate callbacks with the secret"
+        return (
+            f"{CREDENTIALS_IN_URL}: remove them (the URL is not shown here, to keep them out of logs) and "
+            "authenticate callbacks with the secret"
+        )
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         return (
             f"payload_url {value!r} uses http on a public host: myPOS requires https for callbacks "
@@ -48,6 +51,21 @@ def payload_url_problem(value: Any) -> str | None:
     if parts.fragment:
         return "payload_url must not have a #fragment: it is never sent to the server"
     return None
+
+
+CREDENTIALS_IN_URL = "payload_url must not embed credentials (user:password@)"
+
+
+def without_credentials(value: Any) -> Any:
+    """A URL as it may be shown: any user:password@ replaced by ****@."""
+    if not isinstance(value, str) or "@" not in value:
+        return value
+    return re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@", r"\1****@", value)
+
+
+def concealed(problem: Problem) -> Problem:
+    """A payload_url problem that must not echo the URL: one with credentials in it."""
+    return Problem(problem.field, problem.message, conceal=True) if CREDENTIALS_IN_URL in problem.message else problem
 
 
 def secret_problem(value: Any) -> str | None:

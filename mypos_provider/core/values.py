@@ -42,10 +42,14 @@ def is_unknown(value: Any) -> bool:
 
 @dataclass(frozen=True)
 class Problem:
-    """One invalid input: the field it concerns and a sentence that says what to do."""
+    """One invalid input: the field it concerns and a sentence that says what to do.
+
+    `conceal`: the value must not be shown (the engine prints a failing property's value beside its problem,
+    so the shells then report the problem for the resource, not the property; the message names the field)."""
 
     field: str
     message: str
+    conceal: bool = False
 
 
 @dataclass(frozen=True)

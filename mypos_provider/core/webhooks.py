@@ -54,7 +54,7 @@ class WebhookRules:
     @staticmethod
     def describe(inputs: Mapping[str, Any]) -> str:
         """The webhook as an error names it before it has an id."""
-        return f"webhook {inputs.get('payload_url')}"
+        return f"webhook {validation.without_credentials(inputs.get('payload_url'))}"
 
     # ---- plan ---------------------------------------------------------------------------------------
 
@@ -72,6 +72,7 @@ class WebhookRules:
                 "adopt_id": validation.adopt_id_problem,
             },
         )
+        problems = [validation.concealed(p) if p.field == "payload_url" else p for p in problems]
         inputs["secret"], inputs[SECRET_GENERATED] = _secret_to_use(inputs, olds)
         inputs[NOT_BEFORE] = olds.get(NOT_BEFORE) if olds else self._context.not_before()
         if not olds and not problems and isinstance(inputs["adopt_id"], str):
@@ -158,6 +159,8 @@ class WebhookRules:
         made = self._client.create_webhook(key.payload_url, key.secret, look_up=look_up)
         webhook = made.object
         self._context.claims.created(webhook.id)
+        if made.unresolved_attempts:
+            self._context.reporter.warn(reconcile.unresolved_warning(KIND, webhook.id, webhook.payload_url))
         if made.found_by_look_up and not inputs.get(SECRET_GENERATED):
             self._context.reporter.warn(
                 f"webhook {webhook.id} ({webhook.payload_url}) was adopted after an interrupted create: it has the "

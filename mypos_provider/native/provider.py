@@ -88,7 +88,10 @@ class NativeProvider(Provider):
         kind, operations = self._operations(request.type)
         olds, news = to_core(kind, request.old_inputs), to_core(kind, request.new_inputs)
         checked = await self._run(kind, lambda: operations.check(olds, news))
-        failures = [CheckFailure(_schema_name(kind, p.field), _schema_words(kind, p.message)) for p in checked.problems]
+        failures = [
+            CheckFailure("" if p.conceal else _schema_name(kind, p.field), _schema_words(kind, p.message))
+            for p in checked.problems
+        ]
         return CheckResponse(inputs=to_pulumi(kind, checked.inputs), failures=failures)
 
     async def diff(self, request: DiffRequest) -> DiffResponse:

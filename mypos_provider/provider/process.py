@@ -116,7 +116,7 @@ class ProviderProcess:
         if isinstance(error, MyPOSError):
             text = self.explain(error)
             if error.culprit is Culprit.RETRY_BUDGET:
-                text += "; then run `pulumi up` again: it resumes where it stopped, without duplicates"
+                text += "; then deploy again (`pulumi up`, or the project's deploy): it resumes where it stopped"
             return ProviderFailure(f"{subject}: {text}" if subject else text)
         raise error
 

@@ -72,7 +72,7 @@ class DynamicProvider(ResourceProvider):
 
 
 def check_result(checked: Checked) -> CheckResult:
-    failures = [CheckFailure(problem.field, problem.message) for problem in checked.problems]
+    failures = [CheckFailure("" if p.conceal else p.field, p.message) for p in checked.problems]
     return CheckResult(to_pulumi(checked.inputs), failures)
 
 

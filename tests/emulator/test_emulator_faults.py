@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -228,3 +229,21 @@ def test_malformed_rules_are_rejected_naming_the_field(control: Control, rule: d
 
     assert answer.status_code == 400
     assert answer.json()["field"] == field
+
+
+def test_setting_new_rules_releases_a_request_a_slow_rule_holds_and_it_is_then_processed(
+    api: ApiClient, control: Control
+) -> None:
+    control.faults({"method": "POST", "path": "/v1/webhooks", "kind": "slow", "delay": 120})
+    answers: list[requests.Response] = []
+    caller = threading.Thread(target=lambda: answers.append(api.post("/webhooks", data=CREATE)))
+    caller.start()
+    deadline = time.monotonic() + 10
+    while control.ok("GET", "/faults")["rules"][0]["fired"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert webhook_count(control) == 0, "held: not processed yet"
+
+    control.faults()  # the test says when: the held create is committed now (a late commit)
+    caller.join(timeout=30)
+
+    assert [a.status_code for a in answers] == [200] and webhook_count(control) == 1

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pulumi import automation as auto
 
-from cases.bad_input import ENGINE_CASES, GOOD_HOOK, Case
+from cases.bad_input import ENGINE_CASES, GOOD_HOOK, Case, hook
 from harness.accounts import random_credentials
 from harness.emulator import EmulatorControl
 from harness.engine import Deployment, new_deployment
@@ -85,3 +85,23 @@ def test_bad_input_fails_before_any_write_with_one_clear_line(stack, module_emul
     assert lines, f"no single line says all of {case.expect}:\n{text}"
     assert "Traceback" not in text
     assert control.writes() == []
+
+
+def test_a_payload_url_with_credentials_fails_without_showing_them(stack, module_emulator):
+    configure(stack, Case("credentials", "", (), hook(payloadUrl="https://shop:pw-never-shown@shop.example.com/cb")))
+    printed = Printed(stack)
+
+    with pytest.raises(auto.errors.CommandError) as failure:
+        stack.preview()
+
+    text = printed.text + "\n" + str(failure.value)
+    assert "payload_url must not embed credentials" in text
+    assert "pw-never-shown" not in text
+
+
+def test_a_webhook_without_events_previews_with_a_warning_that_no_event_reaches_it(stack):
+    configure(stack, Case("no events", "", (), hook(events=[])))
+    printed = Printed(stack)
+
+    assert stack.preview().change_summary == {"create": 2}
+    assert "webhook orders declares no events (events: []): myPOS sends nothing to it" in printed.text

@@ -147,7 +147,8 @@ def test_recover_refuses_while_a_deployment_holds_the_lock_and_changes_nothing(
     done = b.mypos("recover", "--stack", "b")
 
     assert done.returncode == 1
-    assert "stack b is locked by a deployment, so nothing was changed" in done.stderr
+    assert "stack b is locked by a deployment that is alive, so nothing was changed" in done.stderr
+    assert "pulumi cancel" not in done.stderr and "--release-dead-lock" not in done.stderr
     assert job.wait(timeout=120) == 0
     scenario.control.clear_faults()
     webhooks = scenario.live_webhooks()

@@ -37,7 +37,7 @@ def test_exhausted_retries_name_operation_resource_status_and_the_fix(scenario: 
     assert (
         "https://shop.example.com/mypos/orders: create webhook failed after 2 attempt(s); last problem: HTTP 503"
     ) in printed.text
-    assert "run `pulumi up` again" in printed.text and "mypos:maxRetries" in printed.text
+    assert "then deploy again" in printed.text and "try again later, or raise mypos:maxRetries" in printed.text
     assert "Traceback" not in printed.text
     posts = [r for r in scenario.control.requests() if r["method"] == "POST" and r["path"] == "/v1/webhooks"]
     assert len(posts) == 2

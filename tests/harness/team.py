@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from harness.engine import PULUMI, TOOLS, copy_project, kill_processes_in, require_engine
 
@@ -101,9 +102,10 @@ class TeamMember:
     # ---- environment --------------------------------------------------------------------------------
 
     def env(self, stack: str | None = None) -> dict[str, str]:
+        url, password = without_password(self.backend_url)
         env = {
             **os.environ,
-            "PULUMI_BACKEND_URL": self.backend_url,
+            "PULUMI_BACKEND_URL": url,  # docs/team.md: the password in PGPASSWORD, never in a file the CLI writes
             "PULUMI_HOME": str(self.home),
             "PULUMI_SKIP_UPDATE_CHECK": "true",
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
@@ -111,8 +113,10 @@ class TeamMember:
             "MYPOS_LOG_FILE": str(self.provider_log),
             "MYPOS_DOTENV": str(self.work_dir / "no.env"),  # no .env of the developer's machine
         }
-        for key in ("PULUMI_CONFIG_PASSPHRASE", "MYPOS_CLIENT_ID", "MYPOS_CLIENT_SECRET"):
+        for key in ("PULUMI_CONFIG_PASSPHRASE", "MYPOS_CLIENT_ID", "MYPOS_CLIENT_SECRET", "PGPASSWORD"):
             env.pop(key, None)
+        if password:
+            env["PGPASSWORD"] = password
         if stack is not None:
             env["PULUMI_CONFIG_PASSPHRASE"] = self.passphrases[stack]
         return env
@@ -129,6 +133,14 @@ class TeamMember:
         return self.run(
             [sys.executable, "-m", "mypos_provider", command, "--stack", stack, *args], stack=stack, check=check
         )
+
+    def follow(self, advice: str, *, stack: str) -> Run:
+        """Run a command line exactly as a command printed it (between backquotes), the way a person pastes it."""
+        return self.run(["bash", "-c", advice], stack=stack, check=False)
+
+    def start_following(self, advice: str, *, stack: str) -> Background:
+        """`follow`, in the background, in a process group of its own."""
+        return Background(self.start(["bash", "-c", advice], stack), self.transcript)
 
     def run(self, command: list[str], *, stack: str, check: bool, stdin: str | None = None) -> Run:
         done = subprocess.run(
@@ -209,6 +221,20 @@ class TeamMember:
 
     def log_text(self) -> str:
         return self.provider_log.read_text(errors="replace") if self.provider_log.exists() else ""
+
+    def home_text(self) -> str:
+        """Every file the CLI wrote into PULUMI_HOME (workspaces, credentials, plugins' records)."""
+        files = [p for p in self.home.rglob("*") if p.is_file() and p.stat().st_size < 1_000_000]
+        return "\n".join(p.read_text(errors="replace") for p in files if "plugins" not in p.parts)
+
+
+def without_password(url: str) -> tuple[str, str | None]:
+    """A postgres:// URL without its password, and the password (for PGPASSWORD)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url, None
+    netloc = f"{parts.username}@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc)), unquote(parts.password)
 
 
 class Background:

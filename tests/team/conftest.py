@@ -187,6 +187,7 @@ def assert_no_leaks(team: Team) -> None:
     for member in team.members:
         places[f"{member.name}'s CLI output"] = "\n".join(member.transcript)
         places[f"{member.name}'s provider log"] = member.log_text()
+        places[f"{member.name}'s PULUMI_HOME"] = member.home_text()
     leaks = [
         f"{place} contains {secret[:4]}..."
         for secret in team.all_secrets()

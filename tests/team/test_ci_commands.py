@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import socket
 import subprocess
 import uuid
 
@@ -185,7 +186,7 @@ def test_drift_check_names_each_object_and_field_changed_by_hand(team_scenario, 
 
     assert checked.code == 1, checked.output
     report = checked.stdout
-    assert "### Drift in `production`: 4 differ from the stack, 2 not managed by any stack" in report
+    assert "### Drift in `production`: 4 differ from the stack, 0 duplicate(s), 2 not managed by any stack" in report
     drift_rows = table_rows(report, ["| Resource | Type | What happened | Fields |", "|---|---|---|---|"])
     assert sorted(drift_rows) == [  # in the engine's order, which is not fixed for independent resources
         "| `orders-cancelled` | Subscription | changed outside Pulumi | `terminal_ids` |",
@@ -218,19 +219,43 @@ def test_drift_check_that_cannot_read_the_account_exits_two(alice):
 # ---- a killed job's lock ----------------------------------------------------------------------------------
 
 
-def test_deploy_of_a_stack_locked_by_a_killed_job_fails_and_names_the_recovery(team_scenario, bob):
-    # What a CI job killed mid-deployment leaves in the table: its lock.
-    lock = {"pid": 4242, "username": "runner", "hostname": "lost-runner", "timestamp": "2026-11-29T03:00:00Z"}
+def plant_lock(team_scenario, host: str, pid: int) -> str:
+    """What a CI job killed mid-deployment leaves in the table: its lock."""
+    lock = {"pid": pid, "username": "runner", "hostname": host, "timestamp": "2026-11-29T03:00:00Z"}
     database = team_scenario.database
     key = f"{database.name}/.pulumi/locks/organization/mypos-webhooks/sandbox/{uuid.uuid4()}.json"
     data = json.dumps({"data": base64.b64encode(json.dumps(lock).encode()).decode()})
     database.server.sql(f"INSERT INTO pulumi_state (key, data) VALUES ('{key}', '{data}')", database.name)
+    return key
+
+
+def test_deploy_under_a_lock_of_another_host_whose_stack_was_just_written_is_told_to_wait(team_scenario, bob):
+    key = plant_lock(team_scenario, "lost-runner", 4242)
+    team_scenario.control.clear_requests()
+
+    deployed = bob.mypos("deploy", stack="sandbox")
+
+    database = team_scenario.database
+    database.server.sql(f"DELETE FROM pulumi_state WHERE key = '{key}'", database.name)
+    assert deployed.code == 1
+    assert "locked by a deployment that is alive" in deployed.stderr and "runner@lost-runner" in deployed.stderr
+    assert "runs on another host and the stack's state was written or locked" in deployed.stderr
+    assert "pulumi cancel" not in deployed.output and "--release-dead-lock" not in deployed.output
+    assert team_scenario.control.writes() == []
+
+
+def test_deploy_of_a_stack_locked_by_a_killed_job_fails_and_names_the_one_command_that_resumes(team_scenario, bob):
+    plant_lock(team_scenario, socket.gethostname(), 2**22 + 1)  # this host, a pid no process has
     team_scenario.control.clear_requests()
 
     deployed = bob.mypos("deploy", stack="sandbox")
 
     assert deployed.code == 1
-    assert "the stack is currently locked by 1 lock(s)" in deployed.stdout
-    assert "lost-runner" in deployed.stdout
-    assert "pulumi cancel" in deployed.stderr and "recover" in deployed.stderr
+    assert "locked by a deployment that is gone" in deployed.stderr
+    assert f"pid {2**22 + 1} no longer runs on this host" in deployed.stderr
+    assert (
+        "`python -m mypos_provider recover --stack sandbox --release-dead-lock && "
+        "python -m mypos_provider deploy --stack sandbox`"
+    ) in deployed.stderr
+    assert "pulumi cancel" not in deployed.output
     assert team_scenario.control.writes() == []

@@ -61,7 +61,8 @@ def test_drift_of_a_stack_never_deployed_lists_every_declared_object_as_absent(a
     checked = alice.mypos("drift", stack="production")
 
     assert checked.code == 1, checked.output
-    assert "### Drift in `production`: 4 differ from the stack, 0 not managed by any stack" in checked.stdout
+    header = "### Drift in `production`: 4 differ from the stack, 0 duplicate(s), 0 not managed by any stack"
+    assert header in checked.stdout
     assert sorted(table_rows(checked.stdout, DRIFT_HEADER)) == [
         "| `orders-payment` | Subscription | declared, not deployed yet |  |",
         "| `orders` | Webhook | declared, not deployed yet |  |",

@@ -39,6 +39,14 @@ def test_url_gives_the_state_role_a_working_connection(postgres):
     assert postgres.sql("SELECT current_user") == "pulumi"
 
 
+def test_env_exports_the_url_without_the_password_and_the_password_for_the_driver(postgres):
+    exports = postgres.script("env").splitlines()
+
+    url, password = exports[0], exports[1]
+    assert url.startswith("export PULUMI_BACKEND_URL='postgres://pulumi@127.0.0.1:") and postgres.password not in url
+    assert password == f"export PGPASSWORD='{postgres.password}'"
+
+
 def test_the_server_listens_on_loopback_only(postgres):
     assert postgres.sql("SHOW listen_addresses") == "127.0.0.1"
 

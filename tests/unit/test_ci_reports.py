@@ -8,6 +8,7 @@ bookkeeping (stack traces, the pickled provider) was cut.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +16,23 @@ import pytest
 from pulumi.runtime.rpc import UNKNOWN
 
 from mypos_provider.cli.changes import ENGINE_UNKNOWN, KNOWN_AFTER_DEPLOY, MASK, Change, PropertyChange, plan_of
-from mypos_provider.cli.deploy import failure_hint, pending_refusal
-from mypos_provider.cli.drift import Drifted, DriftReport, LiveObject, drifted_objects, outside_changes, render_drift
+from mypos_provider.cli.deploy import failure_hint, pending_refusal, unresolved_notice
+from mypos_provider.cli.drift import (
+    Drifted,
+    DriftReport,
+    LiveObject,
+    deployment_running,
+    drifted_objects,
+    ignored_ids,
+    outside_changes,
+    render_drift,
+)
+from mypos_provider.cli.locks import AssessedLock, Liveness, LockHolder
 from mypos_provider.cli.preview_report import failure_report, render_preview
-from mypos_provider.cli.pulumi import error_text
+from mypos_provider.cli.pulumi import Streamed, error_text
+from mypos_provider.cli.stack import PulumiStack
+from mypos_provider.client import Subscription, Webhook
+from mypos_provider.core.reconcile import Duplicate, Recorded, WebhookKey
 
 PREVIEW = json.loads((Path(__file__).parent / "data" / "preview-new-webhook.json").read_text())
 WEBHOOK = "pulumi-python:dynamic/mypos:Webhook"
@@ -133,7 +147,35 @@ def test_a_deploy_in_a_clone_without_the_demo_backend_is_told_to_set_pulumi_back
     monkeypatch.delenv("PULUMI_BACKEND_URL", raising=False)
     streamed = ["error: unable to open state directory: stat /home/me/p/.pulumi-state: no such file or directory\n"]
 
-    assert "set PULUMI_BACKEND_URL to your team's backend" in failure_hint(streamed, "sandbox")
+    assert "set PULUMI_BACKEND_URL to your team's backend" in failure_hint(Streamed(1, streamed), PulumiStack("s"))
+
+
+def test_a_deploy_stopped_because_the_state_backend_failed_names_the_lock_and_the_procedure(monkeypatch):
+    monkeypatch.setenv("PULUMI_BACKEND_URL", "postgres://pulumi@db.example.com/pulumi")
+    streamed = Streamed(1, ["error: failed to save snapshot: dial tcp: connection refused\n"], stopped=True)
+    streamed.backend_down_since = 1.0
+
+    hint = failure_hint(streamed, PulumiStack("sandbox"))
+
+    assert (
+        "the state backend stopped answering, so it was stopped 10 s after the first `failed to save snapshot`" in hint
+    )
+    assert "The lock this run took" in hint and "stays in the backend" in hint
+    assert hint.splitlines()[-1].strip() == (
+        "python -m mypos_provider recover --stack sandbox --release-dead-lock && "
+        "python -m mypos_provider deploy --stack sandbox"
+    )
+
+
+def test_a_deploy_that_left_an_unresolved_create_says_when_to_check_again():
+    warning = "warning: webhook w-1 (https://x): an earlier attempt of this create got no answer and was not found"
+
+    text = unresolved_notice("sandbox", [warning], datetime(2026, 3, 2, 10, 0, tzinfo=UTC))
+
+    assert "1 create(s) of this deployment are unresolved" in text and warning in text
+    assert "Check again after 10:10 UTC (in 10 minutes)" in text
+    assert "`python -m mypos_provider drift --stack sandbox`" in text
+    assert "`python -m mypos_provider recover --stack sandbox --delete-duplicates`" in text
 
 
 def test_deploy_refuses_pending_operations_naming_them_and_the_command_to_run():
@@ -209,3 +251,45 @@ def test_objects_added_by_hand_to_a_native_stack_are_taken_over_with_pulumi_impo
 
 def test_no_drift_says_the_account_matches_the_declaration():
     assert "matches what the stack declares" in render_drift(DriftReport("prod"))
+
+
+def live_lock(alive: bool) -> AssessedLock:
+    return AssessedLock(LockHolder("ci", "runner", 7, datetime(2026, 3, 2, tzinfo=UTC)), Liveness(alive, "why"))
+
+
+def test_drift_during_a_live_deployment_says_so_and_calls_nothing_drift():
+    running = deployment_running([live_lock(True)], None, None, None)
+
+    text = render_drift(DriftReport("prod", [], [LiveObject("webhook", "w-1", "https://x")], running=running))
+
+    assert running and "### Not checked: a deployment of `prod` is running" in text
+    assert "ci@runner (pid 7" in text and "w-1" not in text
+
+
+def test_a_gone_lock_or_none_is_no_running_deployment_but_a_state_written_during_the_check_is():
+    first, second = datetime(2026, 3, 2, 10, tzinfo=UTC), datetime(2026, 3, 2, 10, 1, tzinfo=UTC)
+
+    assert deployment_running([live_lock(False)], [], first, second) is None
+    assert deployment_running([], [], first, first) is None
+    assert deployment_running(None, None, first, second) == "a deployment wrote the stack's state while this check ran"
+
+
+def test_drift_leaves_out_other_projects_webhooks_by_url_prefix_with_their_subscriptions():
+    theirs = Webhook("w-theirs", "https://other.example.com/hooks/1", "s")
+    ours = Webhook("w-ours", "https://shop.example.com/cb", "s")
+    live = [theirs, ours, Subscription("s-theirs", "pos.payment.completed", "w-theirs")]
+
+    assert ignored_ids(live, ("https://other.example.com/",)) == {"w-theirs", "s-theirs"}
+    assert ignored_ids(live, ()) == set()
+
+
+def test_duplicates_are_drift_named_with_what_they_duplicate():
+    hook = Webhook("w-late", "https://x", "s", created_on=datetime(2026, 3, 2, 10, tzinfo=UTC))
+    recorded = Recorded("orders", "w-1", WebhookKey("https://x", "s"), not_before=0, secret_generated=True)
+
+    report = DriftReport("prod", duplicates=[Duplicate(hook, recorded)])
+    text = render_drift(report)
+
+    assert not report.clean and "0 differ from the stack, 1 duplicate(s), 0 not managed by any stack" in text
+    assert "| webhook | `w-late` | `orders` |" in text and "--delete-duplicates --yes" in text
+    assert "added by hand" not in text

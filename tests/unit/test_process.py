@@ -120,8 +120,8 @@ def test_a_spent_retry_budget_names_the_settings_and_says_up_resumes(process):
     text = str(process.failure(error, "webhook https://shop.example.com/cb"))
 
     assert text.startswith("webhook https://shop.example.com/cb: create webhook failed after 5 attempt(s)")
-    assert "or raise mypos:maxRetries / mypos:timeout" in text
-    assert text.endswith("then run `pulumi up` again: it resumes where it stopped, without duplicates")
+    assert "myPOS may be rate limiting or unavailable: try again later, or raise mypos:maxRetries" in text
+    assert text.endswith("then deploy again (`pulumi up`, or the project's deploy): it resumes where it stopped")
 
 
 def test_an_api_error_names_the_subject_without_the_resume_advice(process):

@@ -216,3 +216,64 @@ def test_recovery_pairs_subscriptions_by_their_key():
     assert [m.obj.id for m in plan.made] == ["made"]
     assert pending[0].kind == "subscription" and pending_webhook().kind == "webhook"
     assert plan.warnings == []
+
+
+# ---- duplicates of recorded resources -----------------------------------------------------------------------
+
+ORDERS = reconcile.Recorded("orders", "hook-1", KEY, not_before=RUN_BEGAN, secret_generated=True)
+PAID = reconcile.Recorded("orders-paid", "sub-1", SUB_KEY, not_before=RUN_BEGAN)
+
+
+def test_an_unmanaged_webhook_with_the_recorded_content_made_after_the_first_attempt_is_a_duplicate():
+    late = webhook("late", RUN_BEGAN + 40)
+
+    [found] = reconcile.find_duplicates([ORDERS], [webhook("hook-1"), late], managed={"hook-1"})
+
+    assert found.obj is late and found.of is ORDERS and not found.declared_secret
+
+
+def test_a_look_alike_made_before_the_resource_was_first_attempted_is_no_duplicate():
+    older = webhook("older", RUN_BEGAN - 60)
+
+    assert reconcile.find_duplicates([ORDERS], [older], managed={"hook-1"}) == []
+
+
+def test_an_object_another_stack_records_is_no_duplicate():
+    assert reconcile.find_duplicates([ORDERS], [webhook("theirs", RUN_BEGAN + 5)], managed={"hook-1", "theirs"}) == []
+
+
+def test_a_different_secret_or_url_is_no_duplicate():
+    live = [webhook("a", RUN_BEGAN + 5, secret="other-secret"), webhook("b", RUN_BEGAN + 5, url=URL + "-v2")]
+
+    assert reconcile.find_duplicates([ORDERS], live, managed={"hook-1"}) == []
+
+
+def test_a_state_without_the_stamp_proves_no_duplicate():
+    unstamped = reconcile.Recorded("orders", "hook-1", KEY, not_before=None)
+
+    assert reconcile.find_duplicates([unstamped], [webhook("late", RUN_BEGAN + 40)], managed={"hook-1"}) == []
+
+
+def test_a_duplicate_on_a_declared_secret_is_flagged():
+    declared = reconcile.Recorded("orders", "hook-1", KEY, not_before=RUN_BEGAN, secret_generated=False)
+
+    [found] = reconcile.find_duplicates([declared], [webhook("late", RUN_BEGAN + 1)], managed={"hook-1"})
+
+    assert found.declared_secret
+
+
+def test_a_subscription_with_the_same_webhook_event_and_filter_is_a_duplicate():
+    late = subscription("sub-late", RUN_BEGAN + 3, tids=("90004889", "90004890"))
+
+    [found] = reconcile.find_duplicates([PAID], [subscription("sub-1"), late], managed={"sub-1"})
+
+    assert found.obj is late and found.of is PAID
+
+
+def test_the_subscriptions_of_a_duplicate_webhook_go_with_it():
+    late = webhook("late", RUN_BEGAN + 40)
+    its_sub = Subscription("late-sub", "pos.payment.completed", "late", None, created_on=at(RUN_BEGAN + 41))
+
+    found = reconcile.find_duplicates([ORDERS], [its_sub, late], managed={"hook-1"})
+
+    assert [(d.obj.id, d.via.id if d.via else None) for d in found] == [("late", None), ("late-sub", "late")]

@@ -8,11 +8,13 @@ from __future__ import annotations
 import copy
 import io
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from mypos_provider.cli.errors import CliError, StackLocked
+from mypos_provider.cli.locks import AssessedLock, Liveness, LockHolder
 from mypos_provider.cli.recover import RecoverRequest, recover
 from mypos_provider.cli.stack import SECRET_SIGNATURE
 from mypos_provider.client import Credentials, MyPOSClient, RetryPolicy
@@ -30,6 +32,8 @@ class RecordedStack:
         self.name = "b"
         self._deployment = deployment
         self.locked = locked
+        self.held: list[AssessedLock] | None = []  # what reading the backend's locks finds (None: unreadable)
+        self.released = False
         self.imported: dict[str, Any] | None = None
         self.reads = 0
         self.changes_after_read: dict[str, Any] | None = None
@@ -45,9 +49,19 @@ class RecordedStack:
 
     def replace_deployment(self, deployment: dict[str, Any]) -> None:
         if self.locked:
-            raise StackLocked(self.name, "the stack is currently locked by 1 lock(s).")
+            raise StackLocked(self.name, [])
         self.imported = deployment
         self._deployment = copy.deepcopy(deployment)  # what the next run reads, as with `pulumi stack import`
+
+    def locks(self) -> list[AssessedLock] | None:
+        return self.held
+
+    def release_lock(self) -> None:
+        self.released = True
+        self.held = []
+
+    def managed_ids(self) -> set[str]:
+        return {r["id"] for r in self._deployment.get("resources") or [] if r.get("id")}
 
 
 def secret(value: str) -> dict[str, str]:
@@ -142,7 +156,7 @@ def test_a_look_alike_that_appeared_before_the_run_began_is_never_taken(client, 
     status, out = run(stack, client)
 
     assert status == 0 and stack.imported is not None and stack.imported["resources"] == []
-    assert "orders: nothing was made: `pulumi up` creates it" in out
+    assert "orders: nothing was made: the deploy creates it" in out
 
 
 def test_an_object_already_recorded_in_the_state_is_not_taken_again(client, outofband):
@@ -273,7 +287,7 @@ def test_a_locked_stack_is_refused(client, outofband):
     outofband.create_webhook(URL, SECRET)
     stack = RecordedStack(deployment_with(pending_webhook("orders", not_before=stamp)), locked=True)
 
-    with pytest.raises(StackLocked, match="stack b is locked by a deployment, so nothing was changed"):
+    with pytest.raises(StackLocked, match="stack b is locked by a deployment that is alive, so nothing was changed"):
         run(stack, client)
 
 
@@ -348,3 +362,177 @@ def test_deleting_anything_but_a_found_orphan_is_refused(client, outofband, cont
         run(stack, client, delete_orphans=(kept["id"],))
 
     assert stack.imported is None and len(control.live_webhooks(account.client_id)) == 2
+
+
+# ---- the lock, the last line, what is no orphan ---------------------------------------------------------------
+
+
+def assessed(alive: bool) -> AssessedLock:
+    holder = LockHolder("ci", "runner-7", 4242, datetime.now(UTC))
+    return AssessedLock(holder, Liveness(alive, "it is running" if alive else "pid 4242 no longer runs"))
+
+
+def test_a_live_lock_is_refused_before_anything_is_read_or_changed(client, outofband, control, account):
+    stack, orphan, _ = superseded(client, outofband)
+    stack.held = [assessed(alive=True)]
+
+    with pytest.raises(StackLocked, match="that is alive, so nothing was changed") as refused:
+        run(stack, client, delete_orphans=(orphan["id"],))
+
+    assert "pulumi cancel" not in str(refused.value) and "--release-dead-lock" not in str(refused.value)
+    assert stack.imported is None and len(control.live_webhooks(account.client_id)) == 2
+
+
+def test_a_live_lock_is_refused_even_with_nothing_to_recover(client):
+    stack = RecordedStack(deployment_with())
+    stack.held = [assessed(alive=True)]
+
+    with pytest.raises(StackLocked):
+        run(stack, client)
+
+
+def test_a_gone_lock_is_named_with_the_one_command_and_released_only_when_asked(client):
+    stack = RecordedStack(deployment_with())
+    stack.held = [assessed(alive=False)]
+
+    with pytest.raises(StackLocked, match="recover --stack b --release-dead-lock && python -m mypos_provider deploy"):
+        run(stack, client)
+    assert not stack.released
+    status, out = run(stack, client, release_dead_lock=True)
+
+    assert status == 0 and stack.released and "released the lock of ci@runner-7 (pid 4242" in out
+
+
+def test_a_live_lock_is_never_released_even_when_asked(client):
+    stack = RecordedStack(deployment_with())
+    stack.held = [assessed(alive=True)]
+
+    with pytest.raises(StackLocked):
+        run(stack, client, release_dead_lock=True)
+
+    assert not stack.released
+
+
+def test_nothing_to_recover_still_writes_the_state_so_a_running_deployment_makes_it_refuse(client):
+    stack = RecordedStack(deployment_with())
+    stack.held = None  # a backend whose lock cannot be read here: the write is the gate
+    stack.locked = True
+
+    with pytest.raises(StackLocked):
+        run(stack, client)
+
+
+def test_the_last_line_names_the_deploy_command(client, outofband):
+    stamp = time.time() - 2
+    outofband.create_webhook(URL, SECRET)
+    stack = RecordedStack(deployment_with(pending_webhook("orders", not_before=stamp)))
+
+    status, out = run(stack, client)
+
+    assert status == 0
+    assert out.strip().splitlines()[-1].endswith("now run `python -m mypos_provider deploy --stack b`")
+
+
+def test_an_id_that_is_no_orphan_is_refused_with_a_reason_when_nothing_is_pending(client, outofband, control, account):
+    hook = outofband.create_webhook(URL, SECRET)
+
+    with pytest.raises(CliError, match=f"--delete-orphan {hook['id']}: not an orphan .* the stack holds no pending"):
+        run(RecordedStack(deployment_with()), client, delete_orphans=(hook["id"],))
+
+    assert len(control.live_webhooks(account.client_id)) == 1
+
+
+def test_one_printed_command_deletes_every_orphan(client, outofband, control, account):
+    stamp = time.time() - 2
+    orphans = [outofband.create_webhook(f"{URL}/{n}", SECRET) for n in (1, 2)]
+    kept = [outofband.create_webhook(f"{URL}/{n}", f"second-run-secret-{n}") for n in (1, 2)]
+    recorded = [
+        {"urn": f"urn:pulumi:b::p::{WEBHOOK_TYPE}::hook-{n}", "type": WEBHOOK_TYPE, "id": k["id"]}
+        for n, k in zip((1, 2), kept, strict=True)
+    ]
+    pending = [pending_webhook(f"hook-{n}", not_before=stamp, payload_url=f"{URL}/{n}") for n in (1, 2)]
+    stack = RecordedStack(deployment_with(*pending, resources=recorded))
+
+    status, out = run(stack, client)
+    [command] = [line.split("`")[1] for line in out.splitlines() if "with one command" in line]
+    named = tuple(part.strip() for part in command.split("--delete-orphan")[1:])
+    assert status == 1 and command.startswith("python -m mypos_provider recover --stack b ")
+    assert sorted(named) == sorted(o["id"] for o in orphans)
+
+    status, _ = run(stack, client, delete_orphans=named)
+
+    assert status == 0
+    assert {w["id"] for w in control.live_webhooks(account.client_id)} == {k["id"] for k in kept}
+
+
+# ---- duplicates -----------------------------------------------------------------------------------------------
+
+
+def recorded_webhook(name: str, made: dict[str, Any], *, not_before: float, generated: bool = True) -> dict[str, Any]:
+    values = {
+        "payload_url": made["payload_url"],
+        "secret": secret(made["secret"]),
+        "is_active": True,
+        "__secret_generated": generated,
+        "__not_before": int(not_before),
+    }
+    return {
+        "urn": f"urn:pulumi:b::p::{WEBHOOK_TYPE}::{name}",
+        "type": WEBHOOK_TYPE,
+        "id": made["id"],
+        "inputs": values,
+        "outputs": values,
+    }
+
+
+def with_a_late_commit(outofband) -> tuple[RecordedStack, dict[str, Any], dict[str, Any]]:
+    stamp = time.time() - 2
+    kept = outofband.create_webhook(URL, SECRET)
+    late = outofband.create_webhook(URL, SECRET)  # the same create, committed by myPOS after it was given up
+    late_sub = outofband.subscribe(late["id"], "pos.payment.completed")
+    stack = RecordedStack(deployment_with(resources=[recorded_webhook("orders", kept, not_before=stamp)]))
+    return stack, kept, {**late, "sub": late_sub}
+
+
+def test_delete_duplicates_alone_is_a_dry_run_naming_them_and_the_command(client, outofband, control, account):
+    stack, kept, late = with_a_late_commit(outofband)
+
+    status, out = run(stack, client, delete_duplicates=True)
+
+    assert status == 0 and len(control.live_webhooks(account.client_id)) == 2
+    assert f"webhook {late['id']}: duplicate of `orders` (webhook {kept['id']}): same URL and generated secret" in out
+    assert f"subscription {late['sub']['id']} (pos.payment.completed) of the duplicate webhook {late['id']}" in out
+    assert "`python -m mypos_provider recover --stack b --delete-duplicates --yes`" in out
+
+
+def test_delete_duplicates_yes_deletes_exactly_them(client, outofband, control, account):
+    stack, kept, late = with_a_late_commit(outofband)
+    by_hand = outofband.create_webhook(URL + "/other", "by-hand-secret-01")
+
+    status, out = run(stack, client, delete_duplicates=True, yes=True)
+
+    assert status == 0 and f"deleted the duplicate webhook {late['id']}" in out
+    assert {w["id"] for w in control.live_webhooks(account.client_id)} == {kept["id"], by_hand["id"]}
+    assert control.live_subscriptions(account.client_id) == []
+
+
+def test_delete_duplicates_is_refused_under_a_live_lock(client, outofband, control, account):
+    stack, _, _ = with_a_late_commit(outofband)
+    stack.held = [assessed(alive=True)]
+
+    with pytest.raises(StackLocked):
+        run(stack, client, delete_duplicates=True, yes=True)
+
+    assert len(control.live_webhooks(account.client_id)) == 2
+
+
+def test_an_unmade_create_of_a_generated_secret_is_made_now_with_that_secret(client, control, account):
+    stack = RecordedStack(deployment_with(pending_webhook("orders", not_before=time.time(), generated=True)))
+
+    status, out = run(stack, client)
+
+    [made] = control.live_webhooks(account.client_id)
+    assert status == 0 and "orders: made now, webhook" in out
+    assert (made["payload_url"], made["secret"]) == (URL, SECRET)
+    [recorded] = stack.imported["resources"]
+    assert recorded["id"] == made["id"] and stack.imported["pending_operations"] == []

@@ -51,6 +51,13 @@ def test_each_problem_becomes_a_check_failure_on_its_field():
     assert isinstance(result.inputs["secret"], Unknown)
 
 
+def test_a_problem_whose_value_must_not_be_shown_is_reported_for_the_resource_not_its_field():
+    # The engine prints a failing property's value beside its problem: a URL's credentials with it.
+    checked = Checked({"payload_url": "https://u:p@x"}, [Problem("payload_url", "payload_url must not ...", True)])
+
+    assert [(f.property, f.reason) for f in check_result(checked).failures] == [("", "payload_url must not ...")]
+
+
 def test_a_gone_object_reads_as_an_empty_id_for_the_engine_to_drop():
     result = read_result(None)
 

@@ -50,6 +50,17 @@ def test_a_minimal_webhook_is_active_with_no_secret_and_no_events():
     assert parse_webhook_specs(one()) == [WebhookSpec("orders", URL)]
 
 
+def test_a_webhook_without_events_is_warned_about_and_one_with_events_is_not():
+    [bare] = parse_webhook_specs(one(events=[]))
+    [subscribed] = parse_webhook_specs(one(events=["pos.payment.completed"]))
+
+    assert bare.warnings() == [
+        "webhook orders declares no events (events: []): myPOS sends nothing to it until it has a subscription; "
+        "list the events it should receive under events"
+    ]
+    assert subscribed.warnings() == []
+
+
 def test_events_set_to_null_are_no_events():
     assert parse_webhook_specs(one(events=None))[0].events == ()
 

@@ -74,3 +74,12 @@ def test_a_value_not_known_yet_is_not_checked():
 
 def test_the_unknown_value_is_one_object_shown_as_unknown():
     assert type(UNKNOWN)() is UNKNOWN and repr(UNKNOWN) == "<unknown>"
+
+
+def test_a_payload_url_with_credentials_is_refused_without_showing_them(webhooks):
+    checked = webhooks.check({}, {"payload_url": "https://user:pw-0001@hooks.example.com/c", "is_active": True})
+
+    [problem] = checked.problems
+    assert problem.conceal and problem.field == "payload_url"
+    assert "payload_url must not embed credentials" in problem.message and "pw-0001" not in problem.message
+    assert "pw-0001" not in webhooks.describe(checked.inputs)

@@ -7,7 +7,10 @@ from typing import Any
 
 import pytest
 
-from mypos_provider.core.values import SECRET_GENERATED, UNKNOWN, ObjectGone, RuleError
+from mypos_provider.client import RetryPolicy
+from mypos_provider.core import reconcile
+from mypos_provider.core.context import DeploymentContext
+from mypos_provider.core.values import SECRET_GENERATED, UNKNOWN, CollectingReporter, ObjectGone, RuleError
 from mypos_provider.core.webhooks import WebhookRules
 
 URL = "https://shop.example.com/mypos/orders"
@@ -428,3 +431,32 @@ def test_a_read_for_an_import_declares_no_secret_so_the_webhook_keeps_its_own(we
     assert read is not None and read.inputs is not None
     assert "secret" not in read.inputs and read.outputs["secret"] == "live-secret-0001"
     assert webhooks.check(read.inputs, declared()).inputs["secret"] is None
+
+
+# ---- a create whose first attempt myPOS commits late -----------------------------------------------------
+
+
+def test_a_create_retried_after_an_attempt_that_was_not_found_warns_and_its_late_commit_is_a_duplicate(
+    connect, control, account, wait_until
+):
+    # The first create is held past every look-up (timeout 0.2 s: looks at 0.1, 0.2 and 0.4 s), then committed.
+    control.set_faults([{"method": "POST", "path": "/v1/webhooks", "kind": "slow", "delay": 1.0, "times": 1}])
+    reporter = CollectingReporter()
+    rules = WebhookRules(DeploymentContext(connect(retry=RetryPolicy(timeout=0.2, backoff_factor=0.01)), reporter))
+    checked = rules.check({}, declared())
+
+    created = rules.create(checked.inputs)
+
+    [warning] = reporter.warnings
+    assert f"webhook {created.id} ({URL}): an earlier attempt of this create got no answer" in warning
+    wait_until(lambda: len(control.live_webhooks(account.client_id)) == 2, timeout=10)
+    recorded = reconcile.Recorded(
+        "orders",
+        created.id,
+        reconcile.WebhookKey(URL, checked.inputs["secret"]),
+        not_before=checked.inputs["__not_before"],
+        secret_generated=True,
+    )
+    listed = list(connect().iter_webhooks())
+    [duplicate] = reconcile.find_duplicates([recorded], listed, managed={created.id})
+    assert duplicate.obj.id != created.id and duplicate.obj.secret == checked.inputs["secret"]

@@ -149,13 +149,13 @@ class EmulatorCore:
         if rule.kind == "drop":
             return DROP
         if rule.kind == "slow":
-            time.sleep(rule.delay)
+            rule.hold()
             return self._process(request, area)
         committed = self._process(request, area)  # commit_then_fail: the change really happens
         if rule.then == "drop":
             return DROP
         if rule.then == "slow":
-            time.sleep(rule.delay)
+            rule.hold()
             return committed
         return _injected_error(rule)
 

@@ -33,10 +33,20 @@ class FaultRule:
     matched: int = 0
     fired: int = 0
     _rng: random.Random = field(init=False, repr=False)
+    _released: threading.Event = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         # One generator per rule, so one rule's draws never shift another's: runs replay exactly.
         self._rng = random.Random(self.seed)
+        self._released = threading.Event()
+
+    def hold(self) -> None:
+        """A slow rule's wait: `delay` seconds, or until the rule is replaced or cleared (a test releases the
+        requests it holds by setting new rules: a late commit when the test says, not after a fixed time)."""
+        self._released.wait(self.delay)
+
+    def release(self) -> None:
+        self._released.set()
 
     def applies_to(self, method: str, path: str) -> bool:
         method_matches = self.method == "*" or self.method == method
@@ -165,13 +175,17 @@ class FaultSet:
             raise validation_error("rules", "rules must be a list of rule objects")
         rules = [parse_rule(raw, index) for index, raw in enumerate(raw_rules)]
         with self._lock:
-            self._rules = rules
+            released, self._rules = self._rules, rules
             self._revision += 1
+        for rule in released:
+            rule.release()
 
     def clear(self) -> None:
         with self._lock:
-            self._rules = []
+            released, self._rules = self._rules, []
             self._revision += 1
+        for rule in released:
+            rule.release()
 
     def describe(self) -> list[dict[str, Any]]:
         with self._lock:
