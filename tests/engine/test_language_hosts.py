@@ -3,8 +3,8 @@
 the project's hosts turns PCL into a program in its language (what `pulumi import` prints).
 
 Programs in YAML (upstream's pulumi-language-yaml), Python, TypeScript and Go (the project's own hosts,
-tools/pulumi/cmd) run through the real CLI in tests/engine/test_native_languages.py: the examples/ programs
-go up, preview, update, refresh, import and are destroyed there."""
+tools/pulumi/cmd) run through the real CLI in tests/engine/test_releases.py: each README quick start goes up,
+updates, refreshes, imports and is destroyed there."""
 
 from __future__ import annotations
 

@@ -256,13 +256,13 @@ func main() {{
 
 
 def new_go_project(directory: Path) -> Path:
-    """As `pulumi new go` writes it, on the Go SDK release examples/go uses (its go.mod without the mypos
-    SDK, and its go.sum), so every module is in the cache that scripts/prebuild-go-programs filled."""
+    """As `pulumi new go` writes it, on the Go SDK release the generated SDK uses (tools/sdk/go's go.mod under
+    another module name, and its go.sum), so every module is in the cache scripts/prebuild-go-programs filled."""
     directory.mkdir()
     (directory / "Pulumi.yaml").write_text("name: shop-webhooks\nruntime: go\n")
-    example = (ROOT / "examples" / "go" / "go.mod").read_text().replace("module mypos-example-go", "module shop")
-    (directory / "go.mod").write_text("".join(line for line in example.splitlines(True) if "mypos" not in line))
-    shutil.copy(ROOT / "examples" / "go" / "go.sum", directory / "go.sum")
+    sdk_module = (ROOT / "tools" / "sdk" / "go" / "go.mod").read_text().splitlines(True)
+    (directory / "go.mod").write_text("module shop\n" + "".join(line for line in sdk_module if "mypos" not in line))
+    shutil.copy(ROOT / "tools" / "sdk" / "go" / "go.sum", directory / "go.sum")
     (directory / "main.go").write_text(
         'package main\n\nimport "github.com/pulumi/pulumi/sdk/v3/go/pulumi"\n\n'
         "func main() { pulumi.Run(func(*pulumi.Context) error { return nil }) }\n"

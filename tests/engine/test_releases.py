@@ -3,10 +3,11 @@ the session and served by a local HTTP server standing in for GitHub releases an
 real CLI, in a new project outside the repository with a fresh `PULUMI_HOME` and automatic plugin downloads on.
 
 Each program is the README's quick start, read from the README itself, so what the README promises is what
-runs here. The TypeScript, Python and Go SDKs name the server as the plugin's download URL, so the engine
-fetches the self-contained plugin by itself (no Python on its path, nothing on PATH); YAML installs it with
-`pulumi plugin install --server`. Each class is a scenario of its own (emulator, account, leak scan), so the
-languages run side by side.
+runs here; its first hour follows: an update in place, a refresh of a change by hand, `pulumi import` printing
+code in the language, destroy. The TypeScript, Python and Go SDKs name the server as the plugin's download
+URL, so the engine fetches the self-contained plugin by itself (no Python on its path, nothing on PATH); YAML
+installs it with `pulumi plugin install --server`. Each class is a scenario of its own (emulator, account,
+leak scan), so the languages run side by side.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
 import requests
@@ -32,6 +34,10 @@ pytestmark = [pytest.mark.engine, pytest.mark.scenario]
 README = ROOT / "README.md"
 STACK = "dev"
 DECLARED_URL = "https://shop.example.com/mypos/callback"  # the quick starts' webhook
+UPDATED_URL = "https://shop.example.com/mypos/callback-v2"
+HAND_URL = "https://attacker.example.com/hook"
+BY_HAND_URL = "https://shop.example.com/mypos/by-hand"
+BY_HAND_SECRET = "made-by-hand-secret-0001-abcdef"
 SDK_MODULE = "github.com/mypos-pulumi/mypos-pulumi/sdk/go/mypos"
 
 
@@ -45,7 +51,9 @@ def quickstart(language: str, file_name: str) -> str:
 
 @pytest.fixture(scope="class")
 def scenario(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Scenario]:
-    yield from open_scenario(tmp_path_factory.mktemp(f"release-{request.cls.__name__}"))
+    for made in open_scenario(tmp_path_factory.mktemp(f"release-{request.cls.__name__}")):
+        made.known_secrets.append(BY_HAND_SECRET)
+        yield made
 
 
 @pytest.fixture(scope="class")
@@ -72,13 +80,32 @@ def stack_settings(shell: UserShell, scenario: Scenario) -> None:
     )
 
 
-def up_output_lines_warning(output: str) -> list[str]:
+def warnings_in(output: str) -> list[str]:
     return [line for line in output.splitlines() if "warning" in line.lower()]
 
 
-class FirstMinute:
-    """The steps every language shares: its project set up from the release as the README says (`set_up`, each
-    language's own, with what it checks of the installed package), up, a clean preview, destroy."""
+def resource_changes(output: str) -> dict[str, int]:
+    """The CLI's closing `Resources:` summary (`+ 3 created`, `~ 1 updated`, `2 unchanged`) as counts."""
+    summary = output[output.rindex("Resources:") :].split("\n\n", 1)[0]
+    found = re.findall(r"^\s+(?:[-+~]\s+)?(\d+) (\w+)$", summary, re.MULTILINE)
+    return {kind: int(count) for count, kind in found}
+
+
+def state_of(shell: UserShell, name: str) -> dict[str, Any]:
+    """A resource of the stack as `pulumi stack export` shows it."""
+    deployment = json.loads(shell.pulumi("stack", "export"))["deployment"]
+    [resource] = [r for r in deployment["resources"] if r["urn"].endswith(f"::{name}")]
+    return resource
+
+
+class FirstHour:
+    """A language's first hour: its project set up from the release as the README says (`set_up`, with what
+    it checks of the installed package), the first up (the engine downloads the plugin), an update in place,
+    a change by hand seen by a refresh, objects made by hand imported (the printed code in the language,
+    without the secret), destroy. Only the first and the set-up differ by language."""
+
+    program_file: ClassVar[str]  # the quick start's program
+    imported_code: ClassVar[tuple[str, str]]  # what the printed code of the webhook and the subscription holds
 
     def set_up(self, shell: UserShell, published: Release) -> None:
         raise NotImplementedError
@@ -97,24 +124,64 @@ class FirstMinute:
 
         [webhook] = scenario.live_webhooks()
         [subscription] = scenario.live_subscriptions()
-        assert webhook["payload_url"] == DECLARED_URL and len(webhook["secret"]) == 32
+        assert webhook["payload_url"] == DECLARED_URL and len(webhook["secret"]) == 32, "a secret is generated"
         assert (subscription["webhook_id"], subscription["event"]) == (webhook["id"], "pos.payment.completed")
         assert f"/{published.plugin_tarball.name}" in published.downloads()
         assert (shell.home / "pulumi-home" / "plugins" / f"resource-mypos-v{published.version}").is_dir()
-        assert up_output_lines_warning(output) == [], "the recommended path prints no warning"
+        assert warnings_in(output) == [], "the recommended path prints no warning"
+        assert webhook["secret"] not in shell.pulumi("stack", "output", "--json"), "the secret output is a secret"
 
-    def test_a_second_preview_shows_no_change(self, shell: UserShell):
-        output = shell.pulumi("preview", "--expect-no-changes")
+    def test_an_update_of_the_url_in_the_program_changes_the_webhook_in_place(
+        self, scenario: Scenario, shell: UserShell
+    ):
+        [before] = scenario.live_webhooks()
+        program = shell.project / self.program_file
+        program.write_text(program.read_text().replace(DECLARED_URL, UPDATED_URL))
 
-        assert up_output_lines_warning(output) == []
+        output = shell.pulumi("up", "--yes")
 
-    def test_destroy_deletes_the_webhook_and_its_subscription(self, scenario: Scenario, shell: UserShell):
-        shell.pulumi("destroy", "--yes")
+        assert resource_changes(output) == {"updated": 1, "unchanged": 2}
+        assert [(w["id"], w["payload_url"]) for w in scenario.live_webhooks()] == [(before["id"], UPDATED_URL)]
+        assert warnings_in(output) == []
 
+    def test_refresh_sees_the_url_changed_by_hand(self, scenario: Scenario, shell: UserShell):
+        [webhook] = scenario.live_webhooks()
+        scenario.outofband.patch_webhook(webhook["id"], payload_url=HAND_URL)
+
+        output = shell.pulumi("refresh", "--yes")
+
+        assert resource_changes(output) == {"updated": 1, "unchanged": 2}
+        assert state_of(shell, "orders")["outputs"]["payloadUrl"] == HAND_URL
+
+    def test_pulumi_import_takes_over_objects_made_by_hand_and_prints_their_code_without_the_secret(
+        self, scenario: Scenario, shell: UserShell
+    ):
+        made = scenario.outofband.create_webhook(BY_HAND_URL, BY_HAND_SECRET)
+        subscription = scenario.outofband.subscribe(made["id"], "pos.payment.completed")
+        wanted = [
+            {"type": "mypos:index:Webhook", "name": "byHand", "id": made["id"]},
+            {"type": "mypos:index:Subscription", "name": "byHandPaid", "id": subscription["id"]},
+        ]
+        (shell.home / "import.json").write_text(json.dumps({"resources": wanted}))
+
+        printed = shell.pulumi("import", "--file", str(shell.home / "import.json"), "--yes", "--protect=false")
+
+        for code in self.imported_code:
+            assert code in printed, printed
+        assert BY_HAND_SECRET not in printed
+        assert state_of(shell, "byHandPaid")["outputs"]["webhookId"] == made["id"]
+
+    def test_destroy_deletes_every_object_of_the_stack(self, scenario: Scenario, shell: UserShell):
+        output = shell.pulumi("destroy", "--yes")
+
+        assert resource_changes(output) == {"deleted": 5}
         assert scenario.live_webhooks() == [] and scenario.live_subscriptions() == []
 
 
-class TestTypescriptFromTheNpmPackage(FirstMinute):
+class TestTypescriptFromTheNpmPackage(FirstHour):
+    program_file = "index.ts"
+    imported_code = ('new mypos.Webhook("byHand"', 'new mypos.Subscription("byHandPaid"')
+
     def set_up(self, shell: UserShell, published: Release) -> None:
         """npm install of the package: built JavaScript and type declarations, no TypeScript sources."""
         # What `pulumi new typescript` writes (@pulumi/pulumi, TypeScript, Node's types), at the versions this
@@ -134,7 +201,10 @@ class TestTypescriptFromTheNpmPackage(FirstMinute):
         assert [p.name for p in installed.rglob("*.ts") if not p.name.endswith(".d.ts")] == []  # no sources
 
 
-class TestPythonFromTheSdkWheel(FirstMinute):
+class TestPythonFromTheSdkWheel(FirstHour):
+    program_file = "__main__.py"
+    imported_code = ('mypos.Webhook("byHand"', 'mypos.Subscription("byHandPaid"')
+
     def set_up(self, shell: UserShell, published: Release) -> None:
         """pip install of the SDK wheel into a new virtualenv: the SDK alone, not the whole package."""
         (shell.project / "Pulumi.yaml").write_text(
@@ -148,7 +218,10 @@ class TestPythonFromTheSdkWheel(FirstMinute):
         assert "mypos_pulumi" not in installed_distributions(shell.project / "venv")
 
 
-class TestGoFromTheSdkModule(FirstMinute):
+class TestGoFromTheSdkModule(FirstHour):
+    program_file = "main.go"
+    imported_code = ('mypos.NewWebhook(ctx, "byHand"', 'mypos.NewSubscription(ctx, "byHandPaid"')
+
     def set_up(self, shell: UserShell, published: Release) -> None:
         """go get of the SDK module from the release's module proxy."""
         # The module proxy is the release's; everything else comes from Go's module cache, which the set-up
@@ -180,7 +253,10 @@ def evict_from_module_cache(module: str, version: str) -> None:
             shutil.rmtree(path)
 
 
-class TestYamlWithThePluginFromTheRelease(FirstMinute):
+class TestYamlWithThePluginFromTheRelease(FirstHour):
+    program_file = "Pulumi.yaml"
+    imported_code = ("type: mypos:Webhook", "type: mypos:Subscription")
+
     def set_up(self, shell: UserShell, published: Release) -> None:
         """pulumi plugin install from the release's server (YAML has no package manager to name it)."""
         (shell.project / "Pulumi.yaml").write_text(quickstart("yaml", "Pulumi.yaml"))
