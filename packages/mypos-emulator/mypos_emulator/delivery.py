@@ -18,7 +18,7 @@ from .database import Database
 from .models import Notification, Store
 from .sender import Answer, OwnAddress, post
 from .settings import EmulatorSettings
-from .signing import render_body, signature_header
+from .signing import render_body, secret_fingerprint, signature_header
 
 USER_AGENT = "myPOS-Webhooks/1.0 (mypos-emulator)"
 
@@ -38,6 +38,8 @@ class Delivery:
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     # A resend: the attempt whose exact body goes out again, newly signed, once (no retries follow).
     resend_of: Notification | None = None
+    # The emulator made the payload up (myPOS documents none), rather than a caller giving it.
+    invented: bool = False
 
 
 def resending(client_id: str, note: Notification, event_id: str, generation: int) -> Delivery:
@@ -53,6 +55,7 @@ def resending(client_id: str, note: Notification, event_id: str, generation: int
         ignore_inactive=True,
         id=note.delivery_key,
         resend_of=dataclasses.replace(note),
+        invented=note.invented_payload,
     )
 
 
@@ -177,7 +180,13 @@ class Dispatcher:
         retry_delay = None if delivery.resend_of else _retry_delay(answer.status, retry_count, settings)
         next_retry_at = None if retry_delay is None else clock.time() + retry_delay
         note = _notification(delivery, target, retry_count, sent_on, body, answer)
-        note = dataclasses.replace(note, signature=signature, next_retry_at=next_retry_at)
+        note = dataclasses.replace(
+            note,
+            signature=signature,
+            next_retry_at=next_retry_at,
+            signing_scheme=settings.signing_scheme,
+            secret_fingerprint=secret_fingerprint(target.secret),
+        )
         recorded = self._record(delivery, note)
         if recorded is None:
             return None
@@ -252,6 +261,8 @@ def _notification(
         resent_from=delivery.resend_of.id if delivery.resend_of else None,
         request_headers=[list(header) for header in answer.sent_headers],
         answer_headers=[list(header) for header in answer.headers],
+        request_sent=answer.request_sent,
+        invented_payload=delivery.invented,
     )
 
 
@@ -292,5 +303,8 @@ def plan_deliveries(
             if sub.event_id != event_id or hook is None or not hook.is_active:
                 continue
             if filter_matches(sub.filter, event.is_pos, body_terminal):
-                deliveries.append(Delivery(client_id, sub.id, hook.id, event_id, body, store.generation))
+                invented = payload is None
+                deliveries.append(
+                    Delivery(client_id, sub.id, hook.id, event_id, body, store.generation, invented=invented)
+                )
     return deliveries

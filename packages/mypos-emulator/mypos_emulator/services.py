@@ -117,7 +117,9 @@ class Services:
         payload = build_payload(event, self.settings.event_naming, tids[0], self.clock.time())
         with self.db.read() as store:
             generation = store.generation
-        return Delivery(client_id, sub.id, sub.webhook_id, sub.event_id, payload, generation, ignore_inactive=True)
+        return Delivery(
+            client_id, sub.id, sub.webhook_id, sub.event_id, payload, generation, ignore_inactive=True, invented=True
+        )
 
     def resolve_event(self, name_or_id: str) -> str | None:
         event = event_by_name(name_or_id, self.db.settings.event_naming) or event_by_id(name_or_id)
