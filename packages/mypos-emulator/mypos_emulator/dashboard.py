@@ -9,13 +9,14 @@ The page arrives with the current snapshot inside, in a JSON data block (which t
 from __future__ import annotations
 
 import json
+import math
 from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
 from .catalogue import EVENT_TYPES
-from .control import required_string
-from .errors import ApiError
+from .control import optional_value, required_string
+from .errors import ApiError, validation_error
 from .history import DeliveryFilter
 from .models import Account, Notification, Subscription, Webhook
 from .services import Services
@@ -52,6 +53,7 @@ def register(router: Router) -> None:
     router.add("POST", "/_emulator/reveal", reveal_secret)
     router.add("POST", "/_emulator/sample", send_sample)
     router.add("POST", "/_emulator/resend", resend)
+    router.add("POST", "/_emulator/resend-failed", resend_failed)
 
 
 def _packaged(name: str) -> bytes:
@@ -99,6 +101,7 @@ def snapshot_document(services: Services, wanted: DeliveryFilter) -> dict[str, A
         "events": _catalogue(accounts, settings),
         "deliveries": deliveries,
         "delivery_total": total,
+        "statuses": services.statuses_seen(),
         "requests": services.request_log.newest(DASHBOARD_LIMIT),
         "faults": services.faults.describe(),
         "settings": settings.to_dict(),
@@ -193,6 +196,32 @@ def resend(services: Services, request: Request) -> Response:
     except LookupError as problem:
         raise ApiError(404, "not_found", str(problem), field="attempt_id") from None
     return _attempt_answer(client_id, note)
+
+
+def resend_failed(services: Services, request: Request) -> Response:
+    """Every delivery that failed for good since a time (to one webhook, among some deliveries), counted with
+    `dry_run` (the page shows the count first), else resent: each latest attempt's body once more."""
+    body = request.json_body()
+    since = body.get("since")
+    if isinstance(since, bool) or not isinstance(since, (int, float)) or not math.isfinite(since):
+        raise validation_error("since", "since must be a time in epoch seconds (the first attempt's sent_on)")
+    webhook_id = optional_value(body, "webhook_id", str, "a webhook id")
+    delivery_ids = optional_value(body, "delivery_ids", list, "a list of delivery ids")
+    if delivery_ids is not None and not all(isinstance(item, str) for item in delivery_ids):
+        raise validation_error("delivery_ids", "delivery_ids must be a list of delivery ids")
+    dry_run = optional_value(body, "dry_run", bool, "true or false")
+    failed = services.failed_since(float(since), webhook_id, delivery_ids)
+    resent = [] if dry_run else services.resend_all([attempt_id for _, attempt_id in failed])
+    views = [delivery_view(client_id, note) for client_id, note in resent if note is not None]
+    return json_response(
+        200,
+        {
+            "count": len(failed),
+            "delivery_ids": [delivery_id for delivery_id, _ in failed],
+            "resent": views,
+            "delivered": sum(1 for view in views if view["delivered"]),
+        },
+    )
 
 
 def _attempt_answer(client_id: str, note: Notification | None) -> Response:

@@ -5,6 +5,7 @@ routes requests to them, so the import graph runs one way: core -> handlers -> s
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from . import views
@@ -13,10 +14,12 @@ from .clock import Clock
 from .database import Database
 from .delivery import Delivery, Dispatcher, plan_deliveries, resending
 from .faults import FaultSet
-from .history import DeliveryFilter, delivery_log
+from .history import DeliveryFilter, delivery_groups, delivery_log, newest_first, statuses_seen
 from .models import Notification, Store, Subscription
 from .requestlog import RequestLog
 from .settings import EmulatorSettings
+
+BULK_RESEND_WORKERS = 8
 
 
 class Services:
@@ -96,6 +99,34 @@ class Services:
         """Deliveries with their attempts, for the dashboard; and how many the filter admits in all."""
         with self.db.read() as store:
             return delivery_log(store, wanted, self.clock.time(), limit)
+
+    def statuses_seen(self) -> list[str]:
+        with self.db.read() as store:
+            return statuses_seen(store)
+
+    def failed_since(
+        self, since: float, webhook_id: str | None, delivery_ids: list[str] | None
+    ) -> list[tuple[str, str]]:
+        """Every delivery that failed for good (no retry due) and was first sent at or after `since`, newest first,
+        as (delivery id, its latest attempt's id); only to `webhook_id` and among `delivery_ids` when given."""
+        with self.db.read() as store:
+            failed = newest_first(
+                group
+                for group in delivery_groups(store)
+                if group.outcome == "failed"
+                and group.attempts[0].sent_on >= since
+                and (webhook_id is None or group.latest.webhook_id == webhook_id)
+                and (delivery_ids is None or group.latest.delivery_key in delivery_ids)
+            )
+            return [(group.latest.delivery_key, group.latest.id) for group in failed]
+
+    def resend_all(self, attempt_ids: list[str]) -> list[tuple[str, Notification | None]]:
+        """Resends each attempt (as `resend` does), a few at a time: a receiver that times out must not make a
+        hundred resends take a hundred timeouts."""
+        if not attempt_ids:
+            return []
+        with ThreadPoolExecutor(max_workers=min(BULK_RESEND_WORKERS, len(attempt_ids))) as pool:
+            return list(pool.map(self.resend, attempt_ids))
 
     def resend(self, attempt_id: str) -> tuple[str, Notification | None]:
         """Sends the exact body of attempt `attempt_id` again, newly signed, to its webhook as it is now (also

@@ -93,6 +93,7 @@ def delivery_view(client_id: str, note: Notification) -> dict[str, Any]:
         "attempt": note.number,
         "retry_count": note.retry_count,
         "resent_from": note.resent_from,
+        "stopped_retries": note.stopped_retries,
         "sent_on": note.sent_on,
         "delivered": note.delivered,
         "response_code": note.response_code,
