@@ -14,12 +14,12 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
-from .catalogue import EVENT_TYPES
+from .catalogue import EVENT_TYPES, example_payload
 from .control import optional_value, required_string
 from .errors import ApiError, validation_error
 from .history import DeliveryFilter
 from .models import Account, Notification, Subscription, Webhook
-from .services import Services
+from .services import SampleError, Services
 from .settings import EmulatorSettings
 from .views import delivery_view, event_name
 from .wire import Request, Response, Router, json_response
@@ -149,6 +149,7 @@ def _catalogue(accounts: list[dict[str, Any]], settings: EmulatorSettings) -> li
             "name": event.name(settings.event_naming),
             "kind": "POS payment" if event.is_pos else "bank transfer",
             "subscriptions": subscribed[event.id],
+            "sample": example_payload(event, settings.event_naming),  # invented: myPOS documents no payload
         }
         for event in EVENT_TYPES
     ]
@@ -171,8 +172,12 @@ def reveal_secret(services: Services, request: Request) -> Response:
 
 def send_sample(services: Services, request: Request) -> Response:
     """Sends one invented event to one subscription's webhook, like myPOS's sandbox /fake, and answers
-    with the delivery attempt once the receiver has answered (or not)."""
-    subscription_id = required_string(request.json_body(), "subscription_id")
+    with the delivery attempt once the receiver has answered (or not). `terminal_id` and `overrides`
+    (dotted field paths to JSON values) change the sample, which /fake cannot (`emit --set`)."""
+    body = request.json_body()
+    subscription_id = required_string(body, "subscription_id")
+    terminal_id = optional_value(body, "terminal_id", str, "a terminal id")
+    overrides = optional_value(body, "overrides", dict, "an object of field paths (data.amount) to values")
     with services.db.read() as store:
         owner = next(
             (
@@ -184,7 +189,10 @@ def send_sample(services: Services, request: Request) -> Response:
         )
         if owner is None:
             raise ApiError(404, "not_found", f"subscription {subscription_id} was not found", field="subscription_id")
-        delivery = services.sample_delivery(*owner)
+        try:
+            delivery = services.sample_delivery(*owner, terminal_id, overrides)
+        except SampleError as problem:
+            raise validation_error(problem.field, str(problem)) from None
     return _attempt_answer(owner[0], services.dispatcher.attempt(delivery, 0))
 
 
