@@ -98,7 +98,12 @@ def test_the_search_finds_a_delivery_by_a_value_of_its_payload(
 
 
 def test_resend_failed_counts_first_then_resends_exactly_those(
-    emulator: Emulator, three: dict[str, str], scripted: ScriptedReceiver, browser: Any, page_wait: Any
+    emulator: Emulator,
+    three: dict[str, str],
+    scripted: ScriptedReceiver,
+    browser: Any,
+    page_wait: Any,
+    screenshot: Any,
 ) -> None:
     browser.get(emulator.dashboard_url)
     click(page_wait, "#bulk-open")
@@ -106,6 +111,7 @@ def test_resend_failed_counts_first_then_resends_exactly_those(
     count = page_wait.until(lambda b: b.find_element(By.ID, "bulk-count").get_attribute("data-count"))
     assert count == "1" and text_of(page_wait, "#bulk-confirm") == "Resend 1"
     assert "1 delivery failed for good since" in text_of(page_wait, "#bulk-count")
+    screenshot("resend-failed-count")
     click(page_wait, "#bulk-confirm")
 
     toast = page_wait.until(lambda b: b.find_element(By.ID, "toast").text or None)
@@ -198,6 +204,7 @@ def test_the_log_stays_beside_the_webhooks_in_view_and_fits_its_pane(
     assert log["top"] < 100 and log["right"] <= width, "the log starts in view"
     fits = "const e = document.querySelector(arguments[0]); return e.scrollWidth <= e.clientWidth;"
     assert browser.execute_script(fits, ".log-scroll"), "no sideways scrolling in the log"
+    assert browser.execute_script(fits, "#side"), "no sideways scrolling of the webhooks and the catalogue"
     assert browser.execute_script(fits, "body"), "no sideways scrolling of the page"
     for control in ("#filter-event", "#filter-status", "#filter-failed-attempt", "#filter-search", "#bulk-open"):
         placed = box(browser, control)
