@@ -7,14 +7,17 @@ import contextlib
 import functools
 import importlib.util
 import queue
+import socket
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from urllib.parse import urlsplit
 
 RECEIVER_PATH = Path(__file__).resolve().parents[2] / "examples" / "receiver.py"
 
@@ -77,3 +80,16 @@ class ScriptedReceiver:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+@contextlib.contextmanager
+def stopped(receiver: Any) -> Iterator[None]:
+    """Stops `receiver` and keeps its port bound without listening until the block ends: every delivery to it
+    is refused, and no other process of this shared machine can take the freed port meanwhile (one did, and
+    answered a delivery that was meant to find nobody)."""
+    port = urlsplit(receiver.url).port
+    receiver.stop()
+    with socket.socket() as hold:
+        hold.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # the port's last connections may linger
+        hold.bind(("127.0.0.1", port))
+        yield
