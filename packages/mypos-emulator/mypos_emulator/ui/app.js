@@ -243,11 +243,12 @@ async function countFailed() {
     const found = await call("POST", "/_emulator/resend-failed", { since, webhook_id: webhookId, dry_run: true });
     state.bulk = { since, webhookId, deliveryIds: found.delivery_ids };
     const to = webhookId ? ` to ${state.webhooks.get(webhookId) ?? webhookId}` : "";
+    const when = since === 0 ? "ever" : `since ${clockTime(since).slice(0, 8)}`;
     count.dataset.count = found.count;
     count.textContent =
       found.count === 0
-        ? `No delivery${to} failed for good since ${clockTime(since).slice(0, 8)}.`
-        : `${plural(found.count, "delivery", "deliveries")}${to} failed for good since ${clockTime(since).slice(0, 8)}; each gets its body once more.`;
+        ? `No delivery${to} failed for good ${when}.`
+        : `${plural(found.count, "delivery", "deliveries")}${to} failed for good ${when}; each gets its body once more.`;
     confirm.textContent = `Resend ${found.count}`;
     confirm.disabled = found.count === 0;
   } catch (problem) {
