@@ -13,7 +13,10 @@ For every POST it:
    unsigned ``X-myPOS-Event`` header, which anyone can change;
 3. drops repeated deliveries: myPOS delivers at least once and retries for up to 3 days (§7.3), so
    the same event can arrive more than once. The key is built from signed data only: the signed
-   body's event name and ``id`` if it has both, else a SHA-256 of the signed body;
+   body's event name and ``id`` if it has both, else a SHA-256 of the signed body. This is also the
+   replay defence: under the ``body`` signing reading ``t`` is not signed, so a ``--tolerance`` cannot
+   stop a replay with a fresh ``t`` (the log says so, from ``VerifiedSignature.replay_protection``);
+   a replayed event is still a repeat of its signed id;
 4. records the event and answers 200 at once. Any 2xx counts as delivered; anything else,
    redirects included, makes myPOS retry.
 
@@ -33,6 +36,7 @@ reverse proxy; it listens on 127.0.0.1 unless told otherwise.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import importlib.util
 import json
@@ -57,8 +61,10 @@ if importlib.util.find_spec("mypos_provider") is None:
 from mypos_signature import (
     EVENT_HEADER,
     SignatureError,
+    SignatureMismatch,
     VerifiedSignature,
     check_tolerance,
+    secret_fingerprint,
     verify_signature,
 )
 
@@ -82,7 +88,8 @@ class Delivery:
 
     Every field comes from signed data: ``event`` is the signed body's ``event`` (None if it names
     none), ``payload`` is the signed body parsed, and ``secret_index`` is the position of the
-    secret that verified it (see ``ReceiverServer.secret``).
+    secret that verified it (see ``ReceiverServer.secret``). ``timestamp_signed`` says whether the
+    signature covered ``t`` (only then can a tolerance refuse a replay).
     """
 
     event: str | None
@@ -91,6 +98,7 @@ class Delivery:
     body_form: str
     payload: Any
     secret_index: int
+    timestamp_signed: bool = False
 
 
 @dataclass(frozen=True)
@@ -150,6 +158,7 @@ class ReceiverServer:
         self._accepted: list[Delivery] = []
         self._duplicates: list[Delivery] = []
         self._rejected: list[Rejection] = []
+        self._told_unsigned_tolerance = False
         self._httpd = ThreadingHTTPServer((host, port), _handler_for(self))
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -209,6 +218,12 @@ class ReceiverServer:
         with self._lock:
             self._rejected.append(Rejection(event=event, failure=failure))
 
+    def first_unsigned_tolerance(self) -> bool:
+        """True once: the first time a tolerance meets a t the signature does not cover (worth one warning)."""
+        with self._lock:
+            first, self._told_unsigned_tolerance = not self._told_unsigned_tolerance, True
+        return first
+
     def record_delivery(self, delivery: Delivery) -> bool:
         """Store an authentic delivery; return False if its key was already seen."""
         # Check and insert under one lock, so two concurrent retries cannot both be "first".
@@ -249,6 +264,11 @@ def idempotency_key(signed_body: bytes, payload: Any) -> str:
     return f"sha256:{hashlib.sha256(signed_body).hexdigest()}"
 
 
+def fingerprints(secrets: Sequence[str]) -> str:
+    """The secrets by position and fingerprint (never by value), to compare with the emulator's dashboard."""
+    return ", ".join(f"#{index} {secret_fingerprint(secret)}" for index, secret in enumerate(secrets, 1))
+
+
 def printable(text: str) -> str:
     """``text`` as one log-safe line: control characters (CR, LF, ESC ...) escaped, not interpreted."""
     return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
@@ -282,7 +302,10 @@ def _handler_for(receiver: ReceiverServer) -> type[BaseHTTPRequestHandler]:
                 body_form=verified.body_form,
                 payload=payload,
                 secret_index=verified.secret_index,
+                timestamp_signed=verified.timestamp_signed,
             )
+            if receiver.tolerance is not None and not verified.timestamp_signed and receiver.first_unsigned_tolerance():
+                log.warning("--tolerance: %s", verified.replay_protection)
             if delivery.event is not None and claimed_event != delivery.event:
                 log.warning(
                     "%s header %r differs from the signed event %r", EVENT_HEADER, claimed_event, delivery.event
@@ -300,6 +323,9 @@ def _handler_for(receiver: ReceiverServer) -> type[BaseHTTPRequestHandler]:
             try:
                 verified = verify_signature(body, self.headers, secrets, tolerance=receiver.tolerance)
             except SignatureError as failure:
+                if isinstance(failure, SignatureMismatch):
+                    # Fingerprints, not secrets: compare them with the one the emulator's dashboard shows.
+                    log.warning("no secret matched; secrets tried by fingerprint: %s", fingerprints(secrets))
                 self._reject(HTTPStatus.UNAUTHORIZED, claimed_event, type(failure).__name__)
                 return None
             return verified, len(secrets)
@@ -308,14 +334,16 @@ def _handler_for(receiver: ReceiverServer) -> type[BaseHTTPRequestHandler]:
             if receiver.record_delivery(delivery):
                 # Which signing variant matched settles how myPOS really signs (docs/mypos-api.md §8.5);
                 # which secret matched tells when an old one has stopped being used (after a rotation).
+                # Whether t was signed says whether a tolerance could refuse a replay of it at all.
                 log.info(
-                    "accepted %r %r (secret #%d of %d, scheme=%s, body_form=%s)",
+                    "accepted %r %r (secret #%d of %d, scheme=%s, body_form=%s, t %s)",
                     delivery.event,
                     delivery.idempotency_key,
                     delivery.secret_index + 1,
                     secret_count,
                     delivery.scheme,
                     delivery.body_form,
+                    "signed" if delivery.timestamp_signed else "not signed",
                 )
             else:
                 log.info("duplicate %r %r, acknowledged again", delivery.event, delivery.idempotency_key)
@@ -434,7 +462,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--tolerance",
         type=tolerance_argument,
         metavar="SECONDS",
-        help="reject signatures whose t is further than this from now (off by default: myPOS retries for up to 3 days)",
+        help="reject signatures whose t is further than this from now (off by default: myPOS retries for up to 3 days);"
+        " it protects only a signed t, and under the 'body' signing reading t is not signed: duplicates of the signed"
+        " event id are dropped either way",
     )
     return parser.parse_args(argv)
 
@@ -448,6 +478,8 @@ def main(argv: list[str] | None = None) -> None:
     except (OSError, OverflowError) as problem:
         raise SystemExit(f"receiver: cannot listen on {args.host}:{args.port}: {problem}") from None
     receiver.start()
+    with contextlib.suppress(OSError, ValueError):  # a secret file gone since start-up: each request says so
+        log.info("accepting secrets by fingerprint: %s", fingerprints(receiver.current_secrets()))
     try:
         # SIGTERM stops the receiver the way Ctrl-C does, so both must land inside this try: one sent
         # the moment the ready line appears must not escape it. (A handler that sets a threading.Event

@@ -1,14 +1,15 @@
 """The scene behind docs/images/dashboard.png (run through scripts/screenshot-dashboard).
 
-An emulator and the example receiver on loopback; the example stack's two webhooks deployed with the
-real engine (orders to the receiver, treasury to a port where nothing listens); a few events emitted and
-one delivery resent; then the dashboard in headless Chromium with a 1440x1000 viewport, the resent delivery
-opened on its latest attempt, captured at full height.
+An emulator and two example receivers on loopback; the example stack's two webhooks deployed with the real
+engine (orders to a receiver holding its secret, treasury to one still holding an old secret, which answers
+401); a few events emitted and one delivery resent; then the dashboard in headless Chromium with a 1440x1000
+viewport: the treasury delivery that failed for good opened on its latest attempt (the 401, with how it was
+signed and what to compare), one sample payload previewed in the catalogue, captured at full height.
 """
 
 from __future__ import annotations
 
-import socket
+import logging
 import sys
 import tempfile
 import time
@@ -28,13 +29,7 @@ from mypos_emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator  # noqa:
 
 RECEIVER_SECRET = "orders-receiver-secret-2026-demo"
 TREASURY_SECRET = "treasury-secret-2026-demo-00001"
-
-
-def closed_port() -> int:
-    """A loopback port where nothing listens (the treasury service is 'down')."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+TREASURY_OLD_SECRET = "treasury-secret-2025-demo-00001"  # what the treasury receiver still holds
 
 
 def example_webhooks(receiver_url: str, treasury_url: str) -> list[dict[str, object]]:
@@ -67,9 +62,12 @@ def wait_for(probe: object, timeout: float = 30) -> None:
 
 
 def build_scene(emulator: Emulator, work: Path) -> None:
-    receiver = example_receiver().ReceiverServer(RECEIVER_SECRET).start()
+    logging.getLogger("mypos.receiver").setLevel(logging.ERROR)  # the 401s are the point, not news
+    receivers = example_receiver()
+    receiver = receivers.ReceiverServer(RECEIVER_SECRET).start()
+    stale = receivers.ReceiverServer(TREASURY_OLD_SECRET).start()
     try:
-        treasury = f"http://127.0.0.1:{closed_port()}/mypos/treasury"
+        treasury = f"{stale.url}/mypos/treasury"
         deployment = new_deployment(
             work,
             auth_url=emulator.url,
@@ -90,6 +88,7 @@ def build_scene(emulator: Emulator, work: Path) -> None:
         wait_for(lambda: len(control.ok("GET", "/deliveries")["deliveries"]) == 4 + 1 + retries)
     finally:
         receiver.stop()
+        stale.stop()
 
 
 def capture(emulator: Emulator, destination: Path) -> None:
@@ -98,9 +97,17 @@ def capture(emulator: Emulator, destination: Path) -> None:
         driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)  # the viewport, not the window
         driver.get(emulator.dashboard_url)
         wait = WebDriverWait(driver, timeout=20, poll_frequency=0.05)
-        resent = wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, '#deliveries tr.delivery td[data-attempts="2"]'))
-        resent[0].click()  # its attempts, and the resend's request and response in full
-        wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#deliveries tr.details [data-attempt-details]"))
+        failed = '#deliveries tr.delivery[data-outcome="failed"]'
+        # Its attempts, the 401 in full, how it was signed and what to compare.
+        wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, failed))[0].click()
+        wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#deliveries tr.details .signature-hint"))
+        driver.find_element(By.CSS_SELECTOR, '[data-sample-toggle="pos.payment.completed"]').click()
+        wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "[data-sample-of] pre"))
+        driver.execute_script(  # the opened delivery at the top of the log, below its sticky header
+            "const row = document.querySelector('#deliveries tr.delivery.open');"
+            "row.style.scrollMarginTop = document.querySelector('#deliveries thead').offsetHeight + 'px';"
+            "row.scrollIntoView({block: 'start'});"
+        )
         wait.until(lambda b: b.find_element(By.ID, "status").get_attribute("data-state") == "live")
         destination.parent.mkdir(parents=True, exist_ok=True)
         destination.write_bytes(full_page_png(driver))

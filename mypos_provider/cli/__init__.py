@@ -1,14 +1,16 @@
 """`python -m mypos_provider`: look at a myPOS account, exercise a deployed stack, recover a killed one.
 
     python -m mypos_provider list [--stack NAME] [--format python|yaml|import|json] [--show-secrets]
-    python -m mypos_provider emit EVENT [--stack NAME] [--wait SECONDS]
+    python -m mypos_provider emit EVENT [--stack NAME | --webhook-id ID | --url URL] [--set PATH=VALUE ...]
+                                        [--terminal-id ID] [--wait SECONDS]
     python -m mypos_provider recover --stack NAME [--dry-run] [--record NAME=ID ...] [--delete-orphan ID ...]
                                      [--delete-duplicates [--yes]] [--release-dead-lock]
     python -m mypos_provider preview-report|deploy|drift --stack NAME   (for CI: docs/team.md)
 
 Credentials come from the same chain as the provider: the stack's config (with --stack, read through
 `pulumi config`), then MYPOS_* environment variables, then the .env file of the Pulumi project in or
-above the working directory (MYPOS_DOTENV names another); the file used is named on stderr.
+above the working directory (MYPOS_DOTENV names another); the file used is named on stderr. Without
+--stack nothing runs the pulumi CLI (`emit --webhook-id` and `--url` need none).
 """
 
 from __future__ import annotations
@@ -75,11 +77,34 @@ def _parser() -> argparse.ArgumentParser:
     listed.set_defaults(run=run_list)
 
     emit = commands.add_parser(
-        "emit", help="have myPOS (or the emulator) send a sample event to a stack's webhooks; exit 1 if one failed"
+        "emit",
+        help="have myPOS (or the emulator) send a sample event to a stack's webhooks, or to a webhook of the account "
+        "by id or URL; exit 1 if one failed",
+        description="Send a sample of EVENT to each webhook subscribed to it: a stack's (--stack; the stack local\n"
+        "when no target is given), or the account's, with no stack and no pulumi CLI (--webhook-id, --url).\n"
+        "Credentials: the stack's config (--stack), then MYPOS_* variables, then the project's .env.",
+        epilog=emitting.samples_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     emit.add_argument("event", help="event name, e.g. pos.payment.completed")
-    emit.add_argument("--stack", default="local", help="the deployed stack whose webhooks receive it (default: local)")
-    emit.add_argument("--wait", type=float, default=2.0, help="seconds to wait for delivery results (default 2)")
+    emit.add_argument(
+        "--stack", help="the deployed stack whose webhooks receive it, and whose config holds the credentials"
+    )
+    aimed = emit.add_mutually_exclusive_group()
+    aimed.add_argument("--webhook-id", metavar="ID", help="the account's webhook with this id receives it (no stack)")
+    aimed.add_argument("--url", metavar="URL", help="every webhook of the account with this payload URL (no stack)")
+    emit.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        dest="settings",
+        help="replace a field of the sample payload, e.g. data.amount=12.50 (repeatable; emulator only)",
+    )
+    emit.add_argument("--terminal-id", metavar="ID", help="the sample's terminal (pos.* events; emulator only)")
+    emit.add_argument(
+        "--wait", type=float, default=2.0, metavar="SECONDS", help="seconds to wait for delivery results (default 2)"
+    )
     emit.set_defaults(run=run_emit)
 
     recover = commands.add_parser(
@@ -169,10 +194,28 @@ def run_list(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def run_emit(args: argparse.Namespace, out: TextIO) -> int:
-    stack = PulumiStack(args.stack)
+    choice = emitting.choose_sample(args.event, args.settings, args.terminal_id)  # bad input: before any request
+    by_webhook = args.webhook_id is not None or args.url is not None
+    stack = PulumiStack(args.stack or "local") if args.stack or not by_webhook else None
     client = connect(args, stack)
-    reasons = emitting.EmulatorDeliveryLog.serving(args.settings.api_url, emulator_control_token())
-    return emitting.emit(stack, client, args.event, wait=max(0.0, args.wait), out=out, reasons=reasons)
+    control_url = emitting.emulator_control_url(args.settings.api_url)
+    token = emulator_control_token()
+    sender: emitting.Sender = emitting.FakeEvents(client)
+    if choice.chosen:
+        if control_url is None:
+            raise CliError(
+                f"--set and --terminal-id choose a sample only the emulator can send: myPOS's sample call "
+                f"(POST /v1/subscriptions/{{id}}/fake, docs/mypos-api.md §5.12) takes no payload; drop them to emit "
+                f"to {args.settings.api_url}"
+            )
+        sender = emitting.EmulatorSamples(control_url, token, choice)
+    if stack is not None and not by_webhook:
+        targets = emitting.stack_targets(stack, client, args.event)
+    else:
+        targets = emitting.webhook_targets(client, args.event, webhook_id=args.webhook_id, url=args.url)
+    emitting.check_terminal(targets, choice)
+    reasons = emitting.EmulatorDeliveryLog(control_url, token) if control_url else None
+    return emitting.emit(targets, sender, client, wait=max(0.0, args.wait), out=out, reasons=reasons)
 
 
 def run_recover(args: argparse.Namespace, out: TextIO) -> int:

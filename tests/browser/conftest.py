@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
 from harness.browser import REBOUND_HOST, chromium, missing_browser
+from harness.receiver import ScriptedReceiver
 from mypos_emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator
 
 PAYMENT_COMPLETED_ID = "33bcd9a7-43e4-4c0c-a728-106210056b1a"
@@ -86,3 +89,25 @@ def make_demo_webhook() -> Callable[[Emulator, str], str]:
 def api_for_demo(emulator: Emulator) -> Callable[..., str]:
     """create_demo_webhook on the test's emulator, for the tests that need no engine."""
     return lambda url, *more_event_ids: create_demo_webhook(emulator, url, *more_event_ids)
+
+
+@pytest.fixture
+def screenshot(browser: Any, tmp_path: Path) -> Callable[[str], Path]:
+    """Saves what the browser shows as NAME.png: in $MYPOS_TEST_SCREENSHOTS when set (to look at, or to attach to
+    a change), else in the test's temporary directory. The tests assert layout facts; the picture is for people."""
+
+    def take(name: str) -> Path:
+        folder = Path(os.environ.get("MYPOS_TEST_SCREENSHOTS") or tmp_path)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.png"
+        assert browser.save_screenshot(str(path)), f"no screenshot of {name}"
+        return path
+
+    return take
+
+
+@pytest.fixture
+def scripted() -> Iterator[ScriptedReceiver]:
+    receiver = ScriptedReceiver()
+    yield receiver
+    receiver.close()

@@ -13,7 +13,7 @@ from selenium.webdriver.common.by import By
 
 from harness.browser import REBOUND_HOST, click, text_of
 from harness.engine import Deployment
-from harness.receiver import example_receiver
+from harness.receiver import example_receiver, stopped
 from mypos_emulator import Emulator
 
 pytestmark = [pytest.mark.browser]
@@ -60,10 +60,10 @@ def test_a_deployed_webhook_its_delivery_and_a_failed_retry_show_in_the_browser(
     assert "pos.payment.completed" in delivered and "200" in delivered
     assert [d.event for d in receiver.accepted] == ["pos.payment.completed"]  # it verified the signature
 
-    receiver.stop()
-    browser.find_element(By.CSS_SELECTOR, f'button[data-send-sample="{sub_id}"]').click()
-    retries = len(emulator.settings.delivery_retry_delays)
-    page_wait.until(lambda b: delivery_rows(b, f'.failed td[data-attempts="{1 + retries}"]'))
+    with stopped(receiver):
+        browser.find_element(By.CSS_SELECTOR, f'button[data-send-sample="{sub_id}"]').click()
+        retries = len(emulator.settings.delivery_retry_delays)
+        page_wait.until(lambda b: delivery_rows(b, f'.failed td[data-attempts="{1 + retries}"]'))
     click(page_wait, "#deliveries tr.delivery.failed")
     attempts = page_wait.until(
         lambda b: [(a.get_attribute("data-attempt"), a.text) for a in b.find_elements(By.CSS_SELECTOR, "li.attempt")]
@@ -109,9 +109,9 @@ def test_the_outcome_filter_shows_only_failures(
     browser.get(emulator.dashboard_url)
     page_wait.until(lambda b: b.find_element(By.CSS_SELECTOR, f'button[data-send-sample="{sub_id}"]')).click()
     page_wait.until(lambda b: delivery_rows(b, ".delivered"))
-    receiver.stop()
-    browser.find_element(By.CSS_SELECTOR, f'button[data-send-sample="{sub_id}"]').click()
-    page_wait.until(lambda b: delivery_rows(b, ".failed"))
+    with stopped(receiver):
+        browser.find_element(By.CSS_SELECTOR, f'button[data-send-sample="{sub_id}"]').click()
+        page_wait.until(lambda b: delivery_rows(b, ".failed"))
 
     browser.find_element(By.CSS_SELECTOR, '#filter-outcome option[value="failed"]').click()
 

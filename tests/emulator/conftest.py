@@ -3,9 +3,11 @@ emulator itself is the suite-wide fixture of tests/conftest.py). Nothing here mo
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -120,6 +122,8 @@ class Receiver:
         self.statuses: list[int] = []
         self.default_status = 200
         self.extra_headers: dict[str, str] = {}
+        self.answer_body = b""  # what every answer says
+        self.delay = 0.0  # seconds to work on a request (read whole) before answering
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
@@ -158,14 +162,17 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 headers = CaseInsensitiveDict(dict(self.headers.items()))
                 receiver.received.put(Received(self.path, headers, list(self.headers.keys()), body))
+                time.sleep(receiver.delay)
                 status = receiver._status()
                 self.send_response(status)
                 if 300 <= status < 400:
                     self.send_header("Location", receiver.url + "/moved")
                 for name, value in receiver.extra_headers.items():
                     self.send_header(name, value)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                self.send_header("Content-Length", str(len(receiver.answer_body)))
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the emulator stopped waiting
+                    self.end_headers()
+                    self.wfile.write(receiver.answer_body)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

@@ -125,7 +125,11 @@ def test_client_id_flags_replace_the_demo_account() -> None:
 
 
 def test_setting_flags_apply(tmp_path: Path) -> None:
-    process = spawn("--quiet", "--token-lifetime", "60", "--event-naming", "eu", "--body-style", "python-default")
+    process = spawn(
+        "--quiet",
+        *("--token-lifetime", "60", "--event-naming", "eu", "--body-style", "python-default"),
+        *("--retries-after-resend", "stop"),
+    )
     try:
         url = READY_LINE.match(read_line(process)).group(1)  # type: ignore[union-attr]
         settings = requests.get(f"{url}/_emulator/settings", timeout=5).json()
@@ -135,6 +139,7 @@ def test_setting_flags_apply(tmp_path: Path) -> None:
 
     applied = (settings["token_lifetime"], settings["event_naming"], settings["body_style"])
     assert applied == (60, "eu", "python-default")
+    assert settings["retries_after_resend"] == "stop"
 
 
 def test_sigterm_flushes_the_state_file(tmp_path: Path) -> None:

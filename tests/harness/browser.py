@@ -78,3 +78,21 @@ def click(page_wait: Any, css: str) -> None:
     from selenium.webdriver.common.by import By
 
     page_wait.until(lambda b: b.find_element(By.CSS_SELECTOR, css).click() or True)
+
+
+def set_viewport(browser: Any, width: int, height: int) -> None:
+    """The page's viewport exactly (the window's size would include its frame)."""
+    metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+
+
+def box(browser: Any, css: str) -> dict[str, float]:
+    """The element's box in the viewport, with the viewport's size."""
+    return dict(
+        browser.execute_script(
+            "const r = document.querySelector(arguments[0]).getBoundingClientRect();"
+            "return {top: r.top, left: r.left, bottom: r.bottom, right: r.right, width: r.width,"
+            " viewWidth: innerWidth, viewHeight: innerHeight};",
+            css,
+        )
+    )

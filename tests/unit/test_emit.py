@@ -1,5 +1,7 @@
 """`emit` on a recorded stack against the in-process emulator: a delivery that got no answer is reported with
-the emulator's reason for it. Through the real engine: tests/engine/test_command_line.py."""
+the emulator's reason for it; and what `--set` and `--terminal-id` make of the sample, checked before any
+request. The command itself without a stack: tests/unit/test_emit_command.py; through the real engine:
+tests/engine/test_command_line.py."""
 
 from __future__ import annotations
 
@@ -14,7 +16,16 @@ from harness.emulator import EmulatorControl
 from harness.outofband import OutOfBand
 from mypos_emulator import Emulator
 from mypos_emulator.guard import TOKEN_ENVIRONMENT_VARIABLE
-from mypos_provider.cli.emit import EmulatorDeliveryLog, emit
+from mypos_provider.cli.emit import (
+    EmulatorDeliveryLog,
+    FakeEvents,
+    choose_sample,
+    emit,
+    samples_help,
+    stack_targets,
+    typed_value,
+)
+from mypos_provider.cli.errors import CliError
 from mypos_provider.client import Credentials, MyPOSClient, RetryPolicy
 from mypos_provider.settings import emulator_control_token
 from mypos_provider.tokens import WEBHOOK_TYPE
@@ -70,7 +81,8 @@ def emit_to(emulator: Emulator, payload_url: str, control_token: str | None = No
     out = io.StringIO()
     stack = RecordedStack(hook["id"], payload_url)
     reasons = EmulatorDeliveryLog.serving(emulator.api_url, emulator_control_token())
-    status = emit(stack, client, "pos.payment.completed", wait=0, out=out, reasons=reasons)
+    targets = stack_targets(stack, client, "pos.payment.completed")
+    status = emit(targets, FakeEvents(client), client, wait=0, out=out, reasons=reasons)
     return status, out.getvalue()
 
 
@@ -114,3 +126,108 @@ def test_without_the_control_token_the_failure_is_still_reported_only_without_a_
 @pytest.mark.parametrize("api_url", ["https://webhook-api.mypos.com/v1", "https://sandbox.example/v1"])
 def test_no_emulator_is_asked_for_reasons_beyond_loopback(api_url: str) -> None:
     assert EmulatorDeliveryLog.serving(api_url) is None
+
+
+# --set and --terminal-id: typed after the event's sample, checked before any request
+
+
+def test_a_string_field_keeps_the_text_as_typed() -> None:
+    choice = choose_sample("pos.payment.completed", ["data.amount=12.50"], None)
+
+    assert dict(choice.overrides) == {"data.amount": "12.50"}
+
+
+def test_several_fields_and_a_terminal_make_one_choice() -> None:
+    choice = choose_sample("pos.payment.completed", ["data.amount=1.00", "id=evt-1"], "90004890")
+
+    assert (dict(choice.overrides), choice.terminal_id) == ({"data.amount": "1.00", "id": "evt-1"}, "90004890")
+
+
+def test_no_option_chooses_nothing() -> None:
+    assert not choose_sample("pos.payment.completed", [], None).chosen
+
+
+def test_an_object_field_takes_json() -> None:
+    choice = choose_sample("account.out-bank-transfer.approved", ['data={"amount": "5.00"}'], None)
+
+    assert choice.overrides["data"] == {"amount": "5.00"}
+
+
+def test_the_eu_names_have_their_samples_too() -> None:
+    assert choose_sample("pos.payment.denied", ["data.status=denied"], None).chosen
+
+
+def refusal(event: str, settings: list[str], terminal_id: str | None = None) -> str:
+    with pytest.raises(CliError) as raised:
+        choose_sample(event, settings, terminal_id)
+    return str(raised.value)
+
+
+def test_a_field_the_sample_lacks_is_refused_with_the_closest_one() -> None:
+    message = refusal("pos.payment.completed", ["data.ammount=12.50"])
+
+    assert message.startswith("--set data.ammount: the pos.payment.completed sample has no field data.ammount")
+    assert "did you mean data.amount?" in message
+
+
+@pytest.mark.parametrize("item", ["data.amount", "=12.50", "data.amount 12.50"])
+def test_a_setting_without_path_and_value_says_how_to_write_it(item: str) -> None:
+    assert "write it as --set PATH=VALUE, e.g. --set data.amount=12.50" in refusal("pos.payment.completed", [item])
+
+
+def test_an_object_given_as_plain_text_is_refused() -> None:
+    assert "data takes an object written as JSON" in refusal("pos.payment.completed", ["data=flat"])
+
+
+def test_an_object_given_as_another_json_type_is_refused() -> None:
+    assert "--set data: data is an object in the payload" in refusal("pos.payment.completed", ["data=[1]"])
+
+
+def test_the_same_field_twice_is_refused() -> None:
+    assert "given twice" in refusal("pos.payment.completed", ["data.amount=1", "data.amount=2"])
+
+
+def test_a_terminal_for_a_bank_transfer_is_refused() -> None:
+    assert "events carry no terminal" in refusal("account.out-bank-transfer.approved", [], "90004889")
+
+
+def test_an_event_without_a_known_sample_cannot_be_changed() -> None:
+    message = refusal("pos.payment.refunded", ["data.amount=1"])
+
+    assert "no sample payload is known for pos.payment.refunded" in message and "pos.payment.completed" in message
+
+
+@pytest.mark.parametrize(("text", "value"), [("12", 12), ("-3", -3), ("12.50", 12.5), ("1e3", 1000.0)])
+def test_a_number_field_takes_a_number(text: str, value: float) -> None:
+    assert typed_value("data.count", 7, text) == value
+
+
+@pytest.mark.parametrize("text", ["twelve", "nan", "inf", "1,5", ""])
+def test_a_number_field_refuses_anything_else_naming_the_fix(text: str) -> None:
+    with pytest.raises(CliError) as raised:
+        typed_value("data.count", 7, text)
+
+    assert "data.count is a number in the sample; write e.g. --set data.count=12.5" in str(raised.value)
+
+
+@pytest.mark.parametrize(("text", "value"), [("true", True), ("False", False)])
+def test_a_flag_takes_true_or_false(text: str, value: bool) -> None:
+    assert typed_value("data.captured", True, text) is value
+
+
+def test_a_flag_refuses_anything_else() -> None:
+    with pytest.raises(CliError, match="is true or false in the sample"):
+        typed_value("data.captured", True, "yes")
+
+
+def test_a_null_field_takes_any_json() -> None:
+    assert typed_value("data.note", None, '{"a": 1}') == {"a": 1}
+
+
+def test_the_help_previews_every_sample_marked_invented() -> None:
+    text = samples_help()
+
+    assert "invented by the emulator (myPOS documents none" in text
+    for event in ("pos.payment.completed", "pos.payment.cancelled", "account.out-bank-transfer.approved"):
+        assert f"\n  {event}\n" in text
+    assert '"payment_reference":' in text

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from harness.receiver import RECEIVER_PATH, example_receiver
-from mypos_signature import EVENT_HEADER, SIGNATURE_HEADER, sign
+from mypos_signature import EVENT_HEADER, SIGNATURE_HEADER, secret_fingerprint, sign
 
 if TYPE_CHECKING:  # the file is loaded by path at run time; this is for type checkers only
     from examples.receiver import ReceiverServer as Receiver
@@ -50,11 +51,13 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> int:
         return error.code
 
 
-def signed_headers(body: bytes = BODY, secret: str = SECRET) -> dict[str, str]:
+def signed_headers(
+    body: bytes = BODY, secret: str = SECRET, *, timestamp: int = TIMESTAMP, scheme: str = "body"
+) -> dict[str, str]:
     return {
         "Content-Type": "application/json",
         EVENT_HEADER: EVENT,
-        SIGNATURE_HEADER: sign(body, secret, timestamp=TIMESTAMP),
+        SIGNATURE_HEADER: sign(body, secret, timestamp=timestamp, scheme=scheme),
     }
 
 
@@ -177,6 +180,25 @@ def test_command_line_exits_cleanly_on_sigterm() -> None:
 
     assert process.returncode == 0
     assert "Traceback" not in stderr
+
+
+def test_command_line_logs_its_secrets_by_fingerprint_at_start_never_by_value() -> None:
+    environment = {**os.environ, "MYPOS_WEBHOOK_SECRET": SECRET}
+    process = subprocess.Popen(
+        [sys.executable, str(RECEIVER_PATH), "--port", "0"],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    process.stdout.readline()
+
+    process.terminate()
+    _, stderr = process.communicate(timeout=5)
+
+    assert f"accepting secrets by fingerprint: #1 {secret_fingerprint(SECRET)}" in stderr
+    assert SECRET not in stderr
 
 
 def test_starting_twice_serves_once_and_stops_cleanly():
@@ -336,6 +358,72 @@ def test_command_line_accepts_a_finite_tolerance() -> None:
     finally:
         stop(process)
     assert stale == 401
+
+
+# ---- replays: what a tolerance can and cannot refuse ----------------------------------------------------
+
+
+@pytest.mark.parametrize(("scheme", "signed"), [("body", False), ("t.body", True)])
+def test_an_accepted_delivery_records_whether_its_timestamp_was_signed(
+    receiver: Receiver, scheme: str, signed: bool
+) -> None:
+    post(receiver.url, BODY, signed_headers(scheme=scheme))
+
+    [delivery] = receiver.accepted
+    assert delivery.timestamp_signed is signed
+
+
+def test_a_replay_restamped_past_the_tolerance_is_dropped_as_a_duplicate_of_its_signed_id() -> None:
+    now = int(time.time())
+    with receiver_module.ReceiverServer(SECRET, tolerance=300) as receiver:
+        post(receiver.url, BODY, signed_headers(timestamp=now - 319))  # genuine, but too old: refused
+        replayed = post(receiver.url, BODY, signed_headers(timestamp=now))  # t re-stamped, body-only signature
+        again = post(receiver.url, BODY, signed_headers(timestamp=now))
+
+    assert [r.failure for r in receiver.rejected] == ["StaleTimestamp"]
+    assert (replayed, again) == (200, 200)
+    assert (len(receiver.accepted), len(receiver.duplicates)) == (1, 1)
+
+
+def test_a_tolerance_over_an_unsigned_timestamp_is_named_in_the_log_once(caplog: pytest.LogCaptureFixture) -> None:
+    now = int(time.time())
+    with (
+        caplog.at_level(logging.INFO, logger="mypos.receiver"),
+        receiver_module.ReceiverServer(SECRET, tolerance=300) as receiver,
+    ):
+        other = BODY.replace(b"evt_100", b"evt_101")
+        post(receiver.url, BODY, signed_headers(timestamp=now))
+        post(receiver.url, other, signed_headers(other, timestamp=now))
+
+    warnings = [line for line in messages(caplog) if "tolerance cannot stop a replay" in line]
+    assert len(warnings) == 1 and "event id in signed_body" in warnings[0]
+    assert sum("t not signed" in line for line in messages(caplog)) == 2
+
+
+def test_a_signed_timestamp_under_a_tolerance_brings_no_warning(caplog: pytest.LogCaptureFixture) -> None:
+    now = int(time.time())
+    with (
+        caplog.at_level(logging.INFO, logger="mypos.receiver"),
+        receiver_module.ReceiverServer(SECRET, tolerance=300) as receiver,
+    ):
+        post(receiver.url, BODY, signed_headers(timestamp=now, scheme="t.body"))
+
+    assert any("t signed" in line for line in messages(caplog))
+    assert not any("cannot stop a replay" in line for line in messages(caplog))
+
+
+def test_a_mismatch_logs_the_fingerprints_of_the_secrets_it_tried_never_the_secrets(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with (
+        caplog.at_level(logging.INFO, logger="mypos.receiver"),
+        receiver_module.ReceiverServer([OLD, NEW]) as receiver,
+    ):
+        post(receiver.url, BODY, signed_headers(secret="whsec_someone_else"))
+
+    expected = f"#1 {secret_fingerprint(OLD)}, #2 {secret_fingerprint(NEW)}"
+    assert any(expected in line for line in messages(caplog))
+    assert OLD not in caplog.text and NEW not in caplog.text
 
 
 # ---- several secrets: a rotation never refuses a genuine callback --------------------------------------

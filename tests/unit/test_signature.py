@@ -23,6 +23,7 @@ from mypos_signature import (
     StaleTimestamp,
     VerifiedSignature,
     check_tolerance,
+    secret_fingerprint,
     sign,
     verify_signature,
 )
@@ -49,6 +50,9 @@ COMMA_COMPACT_HEX = "acd0b9ad4f34564b359cb13839371ab9fb756c3c032a0649436accb2d7e
 # encoded as UTF-8.
 UNICODE_SENT = '{"id": "evt_4", "merchant": "Café, Sofia"}'.encode()
 UNICODE_COMPACT_HEX = "df4604f160a483f90495811e9bda954456f9516670d886498cf251f530733638"
+
+
+OLD_SECRET, NEW_SECRET = "whsec_old_1111", "whsec_new_2222"
 
 
 def signature_headers(v1: str, t: int = TIMESTAMP) -> dict[str, str]:
@@ -134,6 +138,100 @@ def test_stale_timestamp_verifies_when_no_tolerance_is_set() -> None:
 def test_forged_signature_with_stale_timestamp_reports_mismatch_not_staleness() -> None:
     with pytest.raises(SignatureMismatch):
         verify_signature(VECTOR_BODY, signature_headers("0" * 64), SECRET, tolerance=300, now=TIMESTAMP + 10_000)
+
+
+# ---- what a verified signature proves about t --------------------------------------------------------
+
+
+def test_a_signature_over_the_body_alone_says_its_timestamp_is_not_signed() -> None:
+    result = verify_signature(VECTOR_BODY, signature_headers(VECTOR_BODY_HEX), SECRET)
+
+    assert (result.scheme, result.timestamp_signed) == ("body", False)
+
+
+def test_a_signature_over_t_and_the_body_says_its_timestamp_is_signed() -> None:
+    result = verify_signature(VECTOR_BODY, signature_headers(VECTOR_T_BODY_HEX), SECRET)
+
+    assert (result.scheme, result.timestamp_signed) == ("t.body", True)
+
+
+def test_a_tolerance_over_an_unsigned_t_passes_a_restamped_replay_with_the_flag_down() -> None:
+    # The delivery is 319 s old; the replayer re-stamps t with the time it sends it again. Under "body" the
+    # HMAC does not cover t, so the verifier cannot tell, and says so instead of claiming freshness.
+    replayed_at = TIMESTAMP + 319
+    restamped = signature_headers(VECTOR_BODY_HEX, t=replayed_at)
+
+    result = verify_signature(VECTOR_BODY, restamped, SECRET, tolerance=300, now=replayed_at)
+
+    assert (result.timestamp_signed, result.tolerance) == (False, 300)
+    assert "tolerance cannot stop a replay" in result.replay_protection
+    assert "event id in signed_body" in result.replay_protection
+
+
+def test_a_tolerance_over_a_signed_t_refuses_the_same_restamped_replay() -> None:
+    replayed_at = TIMESTAMP + 319
+    restamped = signature_headers(VECTOR_T_BODY_HEX, t=replayed_at)
+
+    with pytest.raises(SignatureMismatch):
+        verify_signature(VECTOR_BODY, restamped, SECRET, tolerance=300, now=replayed_at)
+
+
+def test_a_tolerance_over_an_unsigned_t_still_refuses_a_replay_that_kept_its_header() -> None:
+    with pytest.raises(StaleTimestamp) as raised:
+        verify_signature(VECTOR_BODY, signature_headers(VECTOR_BODY_HEX), SECRET, tolerance=300, now=TIMESTAMP + 319)
+
+    assert raised.value.timestamp_signed is False
+    assert "not covered by the signature" in str(raised.value)
+
+
+def test_a_stale_signed_t_says_it_was_signed() -> None:
+    with pytest.raises(StaleTimestamp) as raised:
+        verify_signature(VECTOR_BODY, signature_headers(VECTOR_T_BODY_HEX), SECRET, tolerance=300, now=TIMESTAMP + 319)
+
+    assert raised.value.timestamp_signed is True
+    assert "not covered" not in str(raised.value)
+
+
+def test_a_signed_t_within_the_tolerance_names_the_tolerance_and_dedupe_as_its_protection() -> None:
+    result = verify_signature(VECTOR_BODY, signature_headers(VECTOR_T_BODY_HEX), SECRET, tolerance=300, now=TIMESTAMP)
+
+    assert result.replay_protection.startswith("t is signed and within the 300 s tolerance")
+    assert "event id in signed_body" in result.replay_protection
+
+
+@pytest.mark.parametrize("v1", [VECTOR_BODY_HEX, VECTOR_T_BODY_HEX])
+def test_without_a_tolerance_dedupe_is_named_as_the_only_replay_protection(v1: str) -> None:
+    result = verify_signature(VECTOR_BODY, signature_headers(v1), SECRET)
+
+    assert result.tolerance is None
+    assert "only deduplication on the event id in signed_body" in result.replay_protection
+
+
+def test_the_result_records_the_tolerance_it_enforced_without_changing_equality() -> None:
+    checked = verify_signature(VECTOR_BODY, signature_headers(VECTOR_BODY_HEX), SECRET, tolerance=5, now=TIMESTAMP)
+
+    assert checked.tolerance == 5
+    assert checked == verify_signature(VECTOR_BODY, signature_headers(VECTOR_BODY_HEX), SECRET)
+
+
+# ---- a secret's fingerprint ------------------------------------------------------------------------
+
+
+def test_a_secret_fingerprint_is_the_start_of_an_hmac_of_a_fixed_message() -> None:
+    # printf 'mypos-webhook-secret-fingerprint' | openssl dgst -sha256 -hmac 'whsec_test_3f9a'
+    assert secret_fingerprint(SECRET) == "719e5fcf"
+
+
+def test_different_secrets_have_different_fingerprints_that_contain_neither() -> None:
+    first, second = secret_fingerprint(OLD_SECRET), secret_fingerprint(NEW_SECRET)
+
+    assert first != second
+    assert OLD_SECRET not in first and NEW_SECRET not in second
+
+
+def test_an_empty_secret_has_no_fingerprint() -> None:
+    with pytest.raises(ValueError):
+        secret_fingerprint("")
 
 
 def test_missing_header_raises_missing_signature_header() -> None:
@@ -356,8 +454,6 @@ def test_signed_body_is_left_out_of_the_repr() -> None:
 
 
 # ---- several secrets (rotation) ---------------------------------------------------------------------
-
-OLD_SECRET, NEW_SECRET = "whsec_old_1111", "whsec_new_2222"
 
 
 def test_a_single_secret_is_reported_as_index_zero() -> None:

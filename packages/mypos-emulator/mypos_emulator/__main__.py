@@ -16,7 +16,7 @@ from .core import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 from .guard import TOKEN_ENVIRONMENT_VARIABLE, ControlTokenRequired, checked_token
 from .persistence import StateFileError
 from .runtime import Emulator
-from .settings import BODY_STYLES, EVENT_NAMINGS, SIGNING_SCHEMES, SettingsError
+from .settings import BODY_STYLES, EVENT_NAMINGS, RETRIES_AFTER_RESEND, SIGNING_SCHEMES, SettingsError
 
 CLIENT_SECRET_ENVIRONMENT_VARIABLE = "MYPOS_EMULATOR_CLIENT_SECRET"
 PROG = "python -m mypos_emulator"
@@ -39,7 +39,7 @@ _NEEDS_TOKEN = (
 )
 
 # CLI flag -> setting; only flags actually given override settings restored from --state-file.
-_SETTING_FLAGS = ("token_lifetime", "latency", "event_naming", "signing_scheme", "body_style")
+_SETTING_FLAGS = ("token_lifetime", "latency", "event_naming", "signing_scheme", "body_style", "retries_after_resend")
 
 
 def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
@@ -82,6 +82,11 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     )
     parser.add_argument("--signing-scheme", choices=SIGNING_SCHEMES, help="what v1 signs (default body)")
     parser.add_argument("--body-style", choices=BODY_STYLES, help="notification body JSON style (default compact)")
+    parser.add_argument(
+        "--retries-after-resend",
+        choices=RETRIES_AFTER_RESEND,
+        help="after a successful resend, a retry still due is sent (continue, the default) or cancelled (stop)",
+    )
     parser.add_argument("--quiet", action="store_true", help="do not log each request to stderr")
     return parser
 

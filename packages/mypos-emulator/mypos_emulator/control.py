@@ -97,7 +97,7 @@ def _event_id(services: Services, body: dict[str, Any]) -> str:
     return event_id
 
 
-def _optional(body: dict[str, Any], name: str, kind: type, description: str) -> Any:
+def optional_value(body: dict[str, Any], name: str, kind: type, description: str) -> Any:
     value = body.get(name)
     if value is not None and not isinstance(value, kind):
         raise validation_error(name, f"{name} must be {description}")
@@ -107,12 +107,12 @@ def _optional(body: dict[str, Any], name: str, kind: type, description: str) -> 
 def emit_event(services: Services, request: Request) -> Response:
     body = request.json_body()
     event_id = _event_id(services, body)
-    client_id = _optional(body, "client_id", str, "a string")
+    client_id = optional_value(body, "client_id", str, "a string")
     if client_id is not None and client_id not in services.client_ids():
         raise validation_error("client_id", f"client_id {client_id} is not a known account")
-    terminal_id = _optional(body, "terminal_id", str, "a string")
-    payload = _optional(body, "payload", dict, "a JSON object")
-    wait = _optional(body, "wait", bool, "true or false")
+    terminal_id = optional_value(body, "terminal_id", str, "a string")
+    payload = optional_value(body, "payload", dict, "a JSON object")
+    wait = optional_value(body, "wait", bool, "true or false")
     notes = services.emit(event_id, client_id, terminal_id, payload, wait=wait is not False)
     return json_response(200, notes)
 

@@ -9,16 +9,17 @@ The page arrives with the current snapshot inside, in a JSON data block (which t
 from __future__ import annotations
 
 import json
+import math
 from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
-from .catalogue import EVENT_TYPES
-from .control import required_string
-from .errors import ApiError
+from .catalogue import EVENT_TYPES, example_payload
+from .control import optional_value, required_string
+from .errors import ApiError, validation_error
 from .history import DeliveryFilter
 from .models import Account, Notification, Subscription, Webhook
-from .services import Services
+from .services import SampleError, Services
 from .settings import EmulatorSettings
 from .views import delivery_view, event_name
 from .wire import Request, Response, Router, json_response
@@ -52,6 +53,7 @@ def register(router: Router) -> None:
     router.add("POST", "/_emulator/reveal", reveal_secret)
     router.add("POST", "/_emulator/sample", send_sample)
     router.add("POST", "/_emulator/resend", resend)
+    router.add("POST", "/_emulator/resend-failed", resend_failed)
 
 
 def _packaged(name: str) -> bytes:
@@ -99,6 +101,7 @@ def snapshot_document(services: Services, wanted: DeliveryFilter) -> dict[str, A
         "events": _catalogue(accounts, settings),
         "deliveries": deliveries,
         "delivery_total": total,
+        "statuses": services.statuses_seen(),
         "requests": services.request_log.newest(DASHBOARD_LIMIT),
         "faults": services.faults.describe(),
         "settings": settings.to_dict(),
@@ -146,6 +149,7 @@ def _catalogue(accounts: list[dict[str, Any]], settings: EmulatorSettings) -> li
             "name": event.name(settings.event_naming),
             "kind": "POS payment" if event.is_pos else "bank transfer",
             "subscriptions": subscribed[event.id],
+            "sample": example_payload(event, settings.event_naming),  # invented: myPOS documents no payload
         }
         for event in EVENT_TYPES
     ]
@@ -168,8 +172,12 @@ def reveal_secret(services: Services, request: Request) -> Response:
 
 def send_sample(services: Services, request: Request) -> Response:
     """Sends one invented event to one subscription's webhook, like myPOS's sandbox /fake, and answers
-    with the delivery attempt once the receiver has answered (or not)."""
-    subscription_id = required_string(request.json_body(), "subscription_id")
+    with the delivery attempt once the receiver has answered (or not). `terminal_id` and `overrides`
+    (dotted field paths to JSON values) change the sample, which /fake cannot (`emit --set`)."""
+    body = request.json_body()
+    subscription_id = required_string(body, "subscription_id")
+    terminal_id = optional_value(body, "terminal_id", str, "a terminal id")
+    overrides = optional_value(body, "overrides", dict, "an object of field paths (data.amount) to values")
     with services.db.read() as store:
         owner = next(
             (
@@ -181,7 +189,10 @@ def send_sample(services: Services, request: Request) -> Response:
         )
         if owner is None:
             raise ApiError(404, "not_found", f"subscription {subscription_id} was not found", field="subscription_id")
-        delivery = services.sample_delivery(*owner)
+        try:
+            delivery = services.sample_delivery(*owner, terminal_id, overrides)
+        except SampleError as problem:
+            raise validation_error(problem.field, str(problem)) from None
     return _attempt_answer(owner[0], services.dispatcher.attempt(delivery, 0))
 
 
@@ -193,6 +204,32 @@ def resend(services: Services, request: Request) -> Response:
     except LookupError as problem:
         raise ApiError(404, "not_found", str(problem), field="attempt_id") from None
     return _attempt_answer(client_id, note)
+
+
+def resend_failed(services: Services, request: Request) -> Response:
+    """Every delivery that failed for good since a time (to one webhook, among some deliveries), counted with
+    `dry_run` (the page shows the count first), else resent: each latest attempt's body once more."""
+    body = request.json_body()
+    since = body.get("since")
+    if isinstance(since, bool) or not isinstance(since, (int, float)) or not math.isfinite(since):
+        raise validation_error("since", "since must be a time in epoch seconds (the first attempt's sent_on)")
+    webhook_id = optional_value(body, "webhook_id", str, "a webhook id")
+    delivery_ids = optional_value(body, "delivery_ids", list, "a list of delivery ids")
+    if delivery_ids is not None and not all(isinstance(item, str) for item in delivery_ids):
+        raise validation_error("delivery_ids", "delivery_ids must be a list of delivery ids")
+    dry_run = optional_value(body, "dry_run", bool, "true or false")
+    failed = services.failed_since(float(since), webhook_id, delivery_ids)
+    resent = [] if dry_run else services.resend_all([attempt_id for _, attempt_id in failed])
+    views = [delivery_view(client_id, note) for client_id, note in resent if note is not None]
+    return json_response(
+        200,
+        {
+            "count": len(failed),
+            "delivery_ids": [delivery_id for delivery_id, _ in failed],
+            "resent": views,
+            "delivered": sum(1 for view in views if view["delivered"]),
+        },
+    )
 
 
 def _attempt_answer(client_id: str, note: Notification | None) -> Response:

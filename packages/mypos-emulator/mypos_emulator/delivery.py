@@ -18,7 +18,7 @@ from .database import Database
 from .models import Notification, Store
 from .sender import Answer, OwnAddress, post
 from .settings import EmulatorSettings
-from .signing import render_body, signature_header
+from .signing import render_body, secret_fingerprint, signature_header
 
 USER_AGENT = "myPOS-Webhooks/1.0 (mypos-emulator)"
 
@@ -38,6 +38,8 @@ class Delivery:
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     # A resend: the attempt whose exact body goes out again, newly signed, once (no retries follow).
     resend_of: Notification | None = None
+    # The emulator made the payload up (myPOS documents none), rather than a caller giving it.
+    invented: bool = False
 
 
 def resending(client_id: str, note: Notification, event_id: str, generation: int) -> Delivery:
@@ -53,6 +55,7 @@ def resending(client_id: str, note: Notification, event_id: str, generation: int
         ignore_inactive=True,
         id=note.delivery_key,
         resend_of=dataclasses.replace(note),
+        invented=note.invented_payload,
     )
 
 
@@ -177,7 +180,13 @@ class Dispatcher:
         retry_delay = None if delivery.resend_of else _retry_delay(answer.status, retry_count, settings)
         next_retry_at = None if retry_delay is None else clock.time() + retry_delay
         note = _notification(delivery, target, retry_count, sent_on, body, answer)
-        note = dataclasses.replace(note, signature=signature, next_retry_at=next_retry_at)
+        note = dataclasses.replace(
+            note,
+            signature=signature,
+            next_retry_at=next_retry_at,
+            signing_scheme=settings.signing_scheme,
+            secret_fingerprint=secret_fingerprint(target.secret),
+        )
         recorded = self._record(delivery, note)
         if recorded is None:
             return None
@@ -187,12 +196,15 @@ class Dispatcher:
         return recorded
 
     def _target(self, delivery: Delivery) -> _Target | None:
-        """Re-reads the webhook each attempt, as a retrying sender would: a new URL or secret applies."""
+        """Re-reads the webhook each attempt, as a retrying sender would: a new URL or secret applies. None when
+        it went away, or when a successful resend stopped the retries of this delivery."""
         with self._db.read() as store:
             if delivery.generation != store.generation:
                 return None
             account = store.accounts.get(delivery.client_id)
             if account is None or account.live_subscription(delivery.subscription_id) is None:
+                return None
+            if delivery.resend_of is None and _retries_stopped(account.notifications, delivery.id):
                 return None
             hook = account.live_webhook(delivery.webhook_id)
             if hook is None or not (hook.is_active or delivery.ignore_inactive):
@@ -202,7 +214,8 @@ class Dispatcher:
             return _Target(hook.payload_url, hook.secret, name)
 
     def _record(self, delivery: Delivery, note: Notification) -> Notification | None:
-        """Appends the attempt, numbered among its delivery's attempts (a resend counts as a retry)."""
+        """Appends the attempt, numbered among its delivery's attempts (a resend counts as a retry). A resend
+        that was delivered cancels the retry due when `retries_after_resend` is "stop", and says so."""
         with self._db.write() as store:
             account = store.accounts.get(delivery.client_id)
             if account is None or delivery.generation != store.generation:
@@ -210,6 +223,8 @@ class Dispatcher:
             earlier = sum(1 for known in account.notifications if known.delivery_key == delivery.id)
             retry_count = earlier if delivery.resend_of else note.retry_count
             recorded = dataclasses.replace(note, attempt=earlier + 1, retry_count=retry_count)
+            if delivery.resend_of is not None and note.delivered and self._db.settings.retries_after_resend == "stop":
+                recorded.stopped_retries = _cancel_retry(account.notifications, delivery.id)
             account.notifications.append(recorded)
         return recorded
 
@@ -218,10 +233,25 @@ class Dispatcher:
         promises one."""
         with self._db.write() as store:
             account = store.accounts.get(delivery.client_id)
-            notes = account.notifications if account else []
-            scheduled = [n for n in notes if n.delivery_key == delivery.id and n.resent_from is None]
-            if scheduled:
-                scheduled[-1].next_retry_at = None
+            _cancel_retry(account.notifications if account else [], delivery.id)
+
+
+def _scheduled(notes: list[Notification], delivery_id: str) -> list[Notification]:
+    """The attempts of a delivery that retries follow (every one but the resends), oldest first."""
+    return [note for note in notes if note.delivery_key == delivery_id and note.resent_from is None]
+
+
+def _cancel_retry(notes: list[Notification], delivery_id: str) -> bool:
+    """Takes back the retry the delivery's latest scheduled attempt promised; False when none was due."""
+    scheduled = _scheduled(notes, delivery_id)
+    if not scheduled or scheduled[-1].next_retry_at is None:
+        return False
+    scheduled[-1].next_retry_at = None
+    return True
+
+
+def _retries_stopped(notes: list[Notification], delivery_id: str) -> bool:
+    return any(note.stopped_retries for note in notes if note.delivery_key == delivery_id)
 
 
 def _body(delivery: Delivery, body_style: str) -> bytes:
@@ -252,6 +282,8 @@ def _notification(
         resent_from=delivery.resend_of.id if delivery.resend_of else None,
         request_headers=[list(header) for header in answer.sent_headers],
         answer_headers=[list(header) for header in answer.headers],
+        request_sent=answer.request_sent,
+        invented_payload=delivery.invented,
     )
 
 
@@ -292,5 +324,8 @@ def plan_deliveries(
             if sub.event_id != event_id or hook is None or not hook.is_active:
                 continue
             if filter_matches(sub.filter, event.is_pos, body_terminal):
-                deliveries.append(Delivery(client_id, sub.id, hook.id, event_id, body, store.generation))
+                invented = payload is None
+                deliveries.append(
+                    Delivery(client_id, sub.id, hook.id, event_id, body, store.generation, invented=invented)
+                )
     return deliveries

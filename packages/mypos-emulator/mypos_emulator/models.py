@@ -73,6 +73,11 @@ class Notification:
     resent_from: str | None = None  # a resend: the attempt whose body it sent again
     request_headers: list[list[str]] = field(default_factory=list)  # [name, value], as sent
     answer_headers: list[list[str]] = field(default_factory=list)  # [name, value], as answered (bounded)
+    signing_scheme: str = ""  # the signing_scheme it was signed under ("": recorded by an older version)
+    secret_fingerprint: str = ""  # which secret signed it (signing.secret_fingerprint), never the secret
+    request_sent: bool = False  # the whole request went out (without an answer, it may have been processed)
+    invented_payload: bool = False  # the emulator made the payload up (a sample), rather than a caller giving it
+    stopped_retries: bool = False  # a successful resend that cancelled the retry due (retries_after_resend: stop)
 
     @staticmethod
     def counts_as_delivered(response_code: int | None) -> bool:

@@ -198,3 +198,12 @@ class Emulator:
         if note is None:
             raise ValueError(f"the webhook or subscription of attempt {attempt_id} is gone")
         return delivery_view(client_id, note)
+
+    def resend_failed(self, since: float, webhook_id: str | None = None, *, dry_run: bool = False) -> list[str]:
+        """Resends every delivery that failed for good (no retry due) whose first attempt was sent at or after
+        `since` (epoch seconds), to `webhook_id` only if given; answers their delivery ids, newest first. With
+        `dry_run` it only counts them (see POST /_emulator/resend-failed)."""
+        failed = self._services.failed_since(since, webhook_id, None)
+        if not dry_run:
+            self._services.resend_all([attempt_id for _, attempt_id in failed])
+        return [delivery_id for delivery_id, _ in failed]

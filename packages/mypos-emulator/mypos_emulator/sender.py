@@ -35,6 +35,9 @@ class Answer:
     error: str | None = None  # why no HTTP answer came back
     headers: tuple[Header, ...] = ()  # the receiver's answer headers, as many as fit HEADER_RECORD_BYTES
     sent_headers: tuple[Header, ...] = ()  # every request header, http.client's own included, in order
+    # The whole request went out before anything failed: without an answer, the receiver may still have
+    # processed it (a timeout, a connection closed while it worked).
+    request_sent: bool = False
 
 
 def bounded(headers: Iterable[Header], limit: int = HEADER_RECORD_BYTES) -> tuple[Header, ...]:
@@ -133,16 +136,20 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float, own: Ow
     connection = _Connection(target.hostname or "", port, timeout, own, tls)
     path = (target.path or "/") + (f"?{target.query}" if target.query else "")
     started = time.perf_counter()  # real elapsed time: how long the receiver really took
+    request_sent = False
     try:
         connection.request("POST", path, body=body, headers=headers)
+        request_sent = True
         response = connection.getresponse()
         excerpt = response.read(ANSWER_EXCERPT_BYTES)  # never more: a receiver cannot flood the emulator
         elapsed = time.perf_counter() - started
         text = excerpt.decode("utf-8", "replace")
         sent = bounded(connection.sent_headers)
-        return Answer(response.status, elapsed, text, headers=bounded(response.getheaders()), sent_headers=sent)
+        answer_headers = bounded(response.getheaders())
+        return Answer(response.status, elapsed, text, headers=answer_headers, sent_headers=sent, request_sent=True)
     except (OSError, http.client.HTTPException, _SelfDelivery) as problem:
-        return Answer(None, error=_describe(problem, timeout), sent_headers=bounded(connection.sent_headers))
+        sent = bounded(connection.sent_headers)
+        return Answer(None, error=_describe(problem, timeout), sent_headers=sent, request_sent=request_sent)
     finally:
         connection.close()
 

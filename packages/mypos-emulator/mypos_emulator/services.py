@@ -5,18 +5,29 @@ routes requests to them, so the import graph runs one way: core -> handlers -> s
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from . import views
-from .catalogue import build_payload, event_by_id, event_by_name
+from .catalogue import OverrideError, apply_overrides, build_payload, event_by_id, event_by_name, terminal_id_of
 from .clock import Clock
 from .database import Database
-from .delivery import Delivery, Dispatcher, plan_deliveries, resending
+from .delivery import Delivery, Dispatcher, filter_matches, plan_deliveries, resending
 from .faults import FaultSet
-from .history import DeliveryFilter, delivery_log
+from .history import DeliveryFilter, delivery_groups, delivery_log, newest_first, statuses_seen
 from .models import Notification, Store, Subscription
 from .requestlog import RequestLog
 from .settings import EmulatorSettings
+
+BULK_RESEND_WORKERS = 8
+
+
+class SampleError(ValueError):
+    """A sample that cannot be sent as asked; `field` names the culprit (terminal_id, overrides.data.amount)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class Services:
@@ -97,6 +108,34 @@ class Services:
         with self.db.read() as store:
             return delivery_log(store, wanted, self.clock.time(), limit)
 
+    def statuses_seen(self) -> list[str]:
+        with self.db.read() as store:
+            return statuses_seen(store)
+
+    def failed_since(
+        self, since: float, webhook_id: str | None, delivery_ids: list[str] | None
+    ) -> list[tuple[str, str]]:
+        """Every delivery that failed for good (no retry due) and was first sent at or after `since`, newest first,
+        as (delivery id, its latest attempt's id); only to `webhook_id` and among `delivery_ids` when given."""
+        with self.db.read() as store:
+            failed = newest_first(
+                group
+                for group in delivery_groups(store)
+                if group.outcome == "failed"
+                and group.attempts[0].sent_on >= since
+                and (webhook_id is None or group.latest.webhook_id == webhook_id)
+                and (delivery_ids is None or group.latest.delivery_key in delivery_ids)
+            )
+            return [(group.latest.delivery_key, group.latest.id) for group in failed]
+
+    def resend_all(self, attempt_ids: list[str]) -> list[tuple[str, Notification | None]]:
+        """Resends each attempt (as `resend` does), a few at a time: a receiver that times out must not make a
+        hundred resends take a hundred timeouts."""
+        if not attempt_ids:
+            return []
+        with ThreadPoolExecutor(max_workers=min(BULK_RESEND_WORKERS, len(attempt_ids))) as pool:
+            return list(pool.map(self.resend, attempt_ids))
+
     def resend(self, attempt_id: str) -> tuple[str, Notification | None]:
         """Sends the exact body of attempt `attempt_id` again, newly signed, to its webhook as it is now (also
         when inactive: it is an explicit request), as one more attempt of the same delivery that no retries
@@ -108,16 +147,42 @@ class Services:
             delivery = resending(client_id, note, sub.event_id if sub else "", store.generation)
         return client_id, self.dispatcher.attempt(delivery, note.retry_count)
 
-    def sample_delivery(self, client_id: str, sub: Subscription) -> Delivery:
+    def sample_delivery(
+        self,
+        client_id: str,
+        sub: Subscription,
+        terminal_id: str | None = None,
+        overrides: Mapping[str, Any] | None = None,
+    ) -> Delivery:
         """One invented event for one subscription, as myPOS's sandbox sends on request: it reaches the
-        webhook even when inactive, with a terminal the filter lets through. Runs in a transaction."""
+        webhook even when inactive, with a terminal the filter lets through (or `terminal_id`), with fields
+        replaced by `overrides` (dotted paths, catalogue.apply_overrides). Raises SampleError naming the
+        field when a terminal the caller chose is not one the subscription's filter admits. Runs in a
+        transaction."""
         event = event_by_id(sub.event_id)
         assert event is not None  # subscriptions only ever reference catalogue events
+        if terminal_id is not None and not event.is_pos:
+            raise SampleError("terminal_id", f"{event.name(self.settings.event_naming)} events carry no terminal")
         tids = (sub.filter or {}).get("tids") or [None]
-        payload = build_payload(event, self.settings.event_naming, tids[0], self.clock.time())
+        payload = build_payload(event, self.settings.event_naming, terminal_id or tids[0], self.clock.time())
+        try:
+            payload = apply_overrides(payload, overrides or {})
+        except OverrideError as problem:
+            raise SampleError(f"overrides.{problem.path}", str(problem)) from None
+        terminal = terminal_id_of(payload)
+        chose_terminal = terminal_id is not None or "data.terminal_id" in (overrides or {})
+        if chose_terminal and not filter_matches(sub.filter, event.is_pos, terminal):
+            allowed = ", ".join(str(tid) for tid in (sub.filter or {}).get("tids") or []) or "none"
+            raise SampleError(
+                "terminal_id" if terminal_id is not None else "overrides.data.terminal_id",
+                f"terminal {terminal} is not in the subscription's filter (terminals {allowed}): myPOS would never "
+                "send it to this webhook; pick one of those terminals",
+            )
         with self.db.read() as store:
             generation = store.generation
-        return Delivery(client_id, sub.id, sub.webhook_id, sub.event_id, payload, generation, ignore_inactive=True)
+        return Delivery(
+            client_id, sub.id, sub.webhook_id, sub.event_id, payload, generation, ignore_inactive=True, invented=True
+        )
 
     def resolve_event(self, name_or_id: str) -> str | None:
         event = event_by_name(name_or_id, self.db.settings.event_naming) or event_by_id(name_or_id)

@@ -15,6 +15,7 @@ BODY_STYLES = ("compact", "python-default")
 CREATED_ON_FORMATS = ("http-date", "unix")
 CREATE_STATUSES = (200, 201)
 DELETE_STATUSES = (200, 204)
+RETRIES_AFTER_RESEND = ("continue", "stop")
 
 
 class SettingsError(ValueError):
@@ -89,6 +90,7 @@ _VALIDATORS: Mapping[str, Callable[[str, Any], Any]] = MappingProxyType(
         "default_page_size": _page_size,
         "max_page_size": _page_size,
         "allow_duplicate_subscriptions": _boolean,
+        "retries_after_resend": _one_of(RETRIES_AFTER_RESEND),
     }
 )
 
@@ -113,6 +115,9 @@ class EmulatorSettings:
     default_page_size: int = 20
     max_page_size: int = 100
     allow_duplicate_subscriptions: bool = True
+    # A successful resend leaves a retry that is due in place ("continue") or cancels it ("stop"). myPOS has no
+    # resend; continuing keeps the at-least-once duplicate a receiver must handle anyway (docs/emulator.md).
+    retries_after_resend: str = "continue"
 
     def __post_init__(self) -> None:
         for name, check in _VALIDATORS.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .catalogue import EventType, event_by_id, http_date
+from .diagnosis import no_answer_hint, signing_view
 from .models import Account, Notification, Subscription, Webhook
 from .settings import EmulatorSettings
 
@@ -92,6 +93,7 @@ def delivery_view(client_id: str, note: Notification) -> dict[str, Any]:
         "attempt": note.number,
         "retry_count": note.retry_count,
         "resent_from": note.resent_from,
+        "stopped_retries": note.stopped_retries,
         "sent_on": note.sent_on,
         "delivered": note.delivered,
         "response_code": note.response_code,
@@ -99,10 +101,14 @@ def delivery_view(client_id: str, note: Notification) -> dict[str, Any]:
         "answer": note.answer,
         "answer_headers": [list(header) for header in note.answer_headers],
         "error": note.error,
+        "no_answer_hint": no_answer_hint(note),
+        "request_sent": note.request_sent,
         "next_retry_at": note.next_retry_at,
         "signature": note.signature,
+        "signing": signing_view(note),
         "request_headers": [list(header) for header in note.request_headers],
         "body": note.body,
+        "invented_payload": note.invented_payload,
     }
 
 

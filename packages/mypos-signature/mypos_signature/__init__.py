@@ -29,6 +29,19 @@ and act on those bytes, never on the received ones (§8.5).
 ``secret`` may be a sequence of secrets, so a receiver can accept the old and the new one while a
 rotation rolls out; the result says which one matched by its position, never by its value.
 
+The result also says what it proved about time. Under ``"t.body"`` the HMAC covers ``t``
+(``timestamp_signed`` is True), so a ``tolerance`` bounds how old a replayed delivery can be. Under
+``"body"`` (variant A, the reading of the later docs and the emulator's default) ``t`` is *not*
+signed: anyone holding one genuine delivery can send it again with a fresh ``t``, and a tolerance
+cannot tell. Such a delivery is still accepted, with ``timestamp_signed`` False (refusing it would
+refuse every genuine delivery under that reading), and ``replay_protection`` says so in a sentence
+fit for a log. What protects against replays under both readings is deduplication on signed data:
+the event id inside ``signed_body``, kept for myPOS's 3-day retry window (docs/mypos-api.md §7.4).
+
+:func:`secret_fingerprint` names a secret without showing it (the emulator's dashboard shows the
+fingerprint of the secret each delivery was signed with), so a receiver can log which secrets it
+holds and compare.
+
 The module is framework-neutral: it takes the raw body bytes and anything with an ``items()``
 method that yields header names and values (a ``dict``, ``http.client.HTTPMessage``, Flask,
 Django and Starlette header objects).
@@ -59,6 +72,7 @@ __all__ = [
     "StaleTimestamp",
     "VerifiedSignature",
     "check_tolerance",
+    "secret_fingerprint",
     "sign",
     "verify_signature",
 ]
@@ -73,6 +87,11 @@ SCHEMES: tuple[Scheme, ...] = ("body", "t.body")
 # Order matters only when two forms are byte-identical (an already compact body): the earliest,
 # least transformed form is reported.
 BODY_FORMS: tuple[BodyForm, ...] = ("raw", "whitespace-stripped", "compact", "compact-unicode")
+
+# The message a secret's fingerprint is the HMAC of: a key check value, which names the key without being
+# a digest of any delivery. mypos_emulator (which imports nothing of this package) uses the same message.
+_FINGERPRINT_MESSAGE = b"mypos-webhook-secret-fingerprint"
+_FINGERPRINT_HEX_DIGITS = 8  # enough to tell a receiver's few secrets apart
 
 _TIMESTAMP = re.compile(r"[0-9]{1,15}")  # whole seconds; the bound keeps int() cheap
 _SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
@@ -94,6 +113,13 @@ class VerifiedSignature:
     Parse and act on ``signed_body``: it is the same for every re-spaced or re-escaped copy of one
     delivery, and says exactly what myPOS signed. (It is left out of ``repr`` and of equality, which
     stay what they were before it existed.)
+
+    ``timestamp_signed`` says whether the matched reading signs ``t`` (only ``"t.body"`` does).
+    ``tolerance`` is the tolerance that was enforced on ``t`` (None: none was). With a tolerance and an
+    unsigned ``t`` the delivery is accepted all the same: the tolerance then refuses only a replay that
+    kept its original header, not one re-stamped with a fresh ``t``. ``replay_protection`` says in one
+    line what does protect this delivery against a replay: deduplication on the event id in
+    ``signed_body``, which a receiver needs under either reading.
     """
 
     timestamp: int
@@ -101,6 +127,28 @@ class VerifiedSignature:
     body_form: BodyForm
     secret_index: int = 0
     signed_body: bytes = field(default=b"", repr=False, compare=False)
+    tolerance: float | None = field(default=None, compare=False)
+
+    @property
+    def timestamp_signed(self) -> bool:
+        """True when the HMAC covers ``t`` (scheme ``"t.body"``); False when ``t`` is only a claim (``"body"``)."""
+        return self.scheme == "t.body"
+
+    @property
+    def replay_protection(self) -> str:
+        """One line on what stops a replay of this delivery, for a receiver's log (no secret, no digest)."""
+        dedupe = "deduplication on the event id in signed_body (kept for myPOS's 3-day retry window)"
+        if not self.timestamp_signed:
+            unsigned = f"t is not signed under scheme {self.scheme!r}, so anyone can re-stamp a captured delivery"
+            if self.tolerance is not None:
+                return f"{unsigned} and the {self.tolerance:g} s tolerance cannot stop a replay: only {dedupe} does"
+            return f"{unsigned}: only {dedupe} stops a replay"
+        if self.tolerance is not None:
+            return (
+                f"t is signed and within the {self.tolerance:g} s tolerance, so no older replay gets through;"
+                f" within it, and for myPOS's own retries, {dedupe} is what drops repeats"
+            )
+        return f"t is signed but no tolerance is set: only {dedupe} stops a replay"
 
 
 class SignatureError(ValueError):
@@ -116,16 +164,22 @@ class MalformedSignatureHeader(SignatureError):
 
 
 class StaleTimestamp(SignatureError):
-    """The signature is genuine, but ``t`` lies further from now than the tolerance allows."""
+    """The signature is genuine, but ``t`` lies further from now than the tolerance allows.
 
-    def __init__(self, timestamp: int, now: float, tolerance: float) -> None:
+    ``timestamp_signed`` False means ``t`` is not covered by the signature (scheme ``"body"``): the body is
+    authentic, but ``t`` is only what the request claims.
+    """
+
+    def __init__(self, timestamp: int, now: float, tolerance: float, *, timestamp_signed: bool = True) -> None:
+        unsigned = "" if timestamp_signed else " (t is not covered by the signature under scheme 'body')"
         super().__init__(
             f"signature timestamp {timestamp} is {abs(now - timestamp):.0f}s from now,"
-            f" more than the {tolerance:g}s tolerance"
+            f" more than the {tolerance:g}s tolerance{unsigned}"
         )
         self.timestamp = timestamp
         self.now = now
         self.tolerance = tolerance
+        self.timestamp_signed = timestamp_signed
 
 
 class SignatureMismatch(SignatureError):
@@ -174,6 +228,13 @@ def verify_signature(
     is checked first, so :class:`StaleTimestamp` always means an authentic but old (or replayed)
     delivery.
 
+    A tolerance protects only a signed ``t``. When the matched reading is ``"body"``, ``t`` is not
+    covered by the HMAC: the delivery is accepted (with a tolerance, only if ``t`` as sent is within it)
+    and the result says ``timestamp_signed=False``; a replay re-stamped with a fresh ``t`` would pass
+    the same way. It is not refused because under that reading every genuine delivery looks like this.
+    Deduplicate on the event id in ``signed_body`` (docs/mypos-api.md §7.4): that stops replays under
+    both readings, and ``replay_protection`` says which defence applies to each delivery.
+
     Raises :class:`MissingSignatureHeader`, :class:`MalformedSignatureHeader`,
     :class:`SignatureMismatch` or :class:`StaleTimestamp`, all subclasses of
     :class:`SignatureError` (a ``ValueError``). Raises ``TypeError``/``ValueError`` for misuse:
@@ -196,18 +257,19 @@ def verify_signature(
             " (wrong secret, altered body, or an unknown signing scheme)"
         )
 
-    if tolerance is not None:
-        current = time.time() if now is None else now
-        if abs(current - parsed.timestamp) > tolerance:
-            raise StaleTimestamp(parsed.timestamp, current, tolerance)
-
-    return VerifiedSignature(
+    verified = VerifiedSignature(
         timestamp=parsed.timestamp,
         scheme=matched.scheme,
         body_form=matched.body_form,
         secret_index=matched.secret_index,
         signed_body=matched.signed_body,
+        tolerance=tolerance,
     )
+    if tolerance is not None:
+        current = time.time() if now is None else now
+        if abs(current - parsed.timestamp) > tolerance:
+            raise StaleTimestamp(parsed.timestamp, current, tolerance, timestamp_signed=verified.timestamp_signed)
+    return verified
 
 
 def check_tolerance(tolerance: float | None) -> float | None:
@@ -229,6 +291,18 @@ def check_tolerance(tolerance: float | None) -> float | None:
     if tolerance < 0:
         raise ValueError(f"tolerance is negative: {fix}")
     return tolerance
+
+
+def secret_fingerprint(secret: str) -> str:
+    """A short name for ``secret`` that does not show it: 8 hex digits of HMAC-SHA256(secret, a fixed message).
+
+    The emulator's dashboard shows the fingerprint of the secret each delivery was signed with; a
+    receiver that logs the fingerprints of the secrets it holds can tell at a glance whether it has the
+    right one. Like any value derived from a secret, it lets someone who sees it test guesses of a weak
+    secret: show it only where the secret itself may be seen, and use long random secrets.
+    """
+    digest = hmac.new(_secret_key(secret), _FINGERPRINT_MESSAGE, hashlib.sha256).hexdigest()
+    return digest[:_FINGERPRINT_HEX_DIGITS]
 
 
 def sign(body: bytes, secret: str, *, timestamp: int, scheme: str = "body") -> str:
