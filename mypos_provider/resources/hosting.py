@@ -2,7 +2,8 @@
 
 The host (`python -m pulumi.dynamic`) unpickles one provider per resource class and gives them no shared
 place, so the process lives in one slot at module level (`PROCESS`): the only state kept there, read only
-through `shell.DynamicProvider._hosted()`. Starting it also installs the host workarounds of host.py.
+through `shell.DynamicProvider._hosted()`. Starting it requests the token (the connection check runs beside
+the first operations) and installs the host workarounds of host.py.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class ProcessSlot:
 def _start(stack_config: Mapping[str, Any]) -> HostedProcess:
     engine = EngineLog.from_argv(sys.argv)
     process = ProviderProcess(stack_config, reporter=EngineReporter(engine))
+    process.start_connection_check()
     open_log(process.diagnostics)
     diffs = host.DetailedDiffs()
     running_host = host.host_module()
