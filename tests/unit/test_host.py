@@ -330,7 +330,9 @@ def test_a_widened_host_server_runs_every_call_at_once(waiting):
 def test_calls_already_waiting_when_the_server_is_widened_start_at_once(waiting, wait_until):
     service = waiting(12)
     answers = [service.call.future(b"") for _ in range(12)]
-    wait_until(lambda: service.together.n_waiting == 4)  # the host's four threads are busy, eight calls queue
+    wait_until(
+        lambda: service.together.n_waiting == 4, timeout=15
+    )  # the host's four threads are busy, eight calls queue
 
     assert host.widen(service.server, 12) == []
 
