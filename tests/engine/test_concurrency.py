@@ -128,6 +128,7 @@ class ShellSteps:
 
         assert held == N, f"{held} of {N} creates reached myPOS at once"
         assert isinstance(outcome[0], Outcome), outcome
+        assert "does not fit this pulumi SDK" not in stack.cli_text()  # the host's shape checks passed
         assert self.live_urls(scenario) == sorted(f"{URL}/{i}" for i in range(N))
 
 
