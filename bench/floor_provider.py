@@ -1,7 +1,7 @@
 """`pulumi-resource-benchfloor`: a native provider plugin that sends no request, the floor of bench/native.py.
 
 It stands where `pulumi-resource-mypos` stands (same SDK, `pulumi.provider.experimental`, same gRPC server,
-same thread pool of `CONCURRENCY` threads that every operation hops onto), with resources of the same shape
+same thread pool, sized as the real plugin sizes it, that every operation hops onto), with resources of the same shape
 (`benchfloor:index:Webhook`, `benchfloor:index:Subscription`) whose operations do nothing but echo their
 inputs. A deployment of these costs what the engine, the language host, the state backend and the plugin's
 serving cost, and no API time: bench/native.py adds the API time the real provider cannot avoid on top.
@@ -22,8 +22,9 @@ from typing import TypeVar
 
 from pulumi.provider.experimental import provider as sdk
 
-from mypos_provider.native.server import CONCURRENCY, _serve  # the real plugin's server, so served the same way
+from mypos_provider.native.server import _serve  # the real plugin's server, so served the same way
 from mypos_provider.provider.engine_watch import EngineWatch
+from mypos_provider.provider.parallelism import operations_at_once
 
 PACKAGE = "benchfloor"
 T = TypeVar("T")
@@ -70,7 +71,7 @@ def main() -> None:
     parser.add_argument("engine")
     engine_address: str = parser.parse_known_args(args)[0].engine
     EngineWatch(engine_address).start()  # exits when the engine is gone, as the real plugin does
-    pool = ThreadPoolExecutor(max_workers=CONCURRENCY, thread_name_prefix=PACKAGE)
+    pool = ThreadPoolExecutor(max_workers=operations_at_once(), thread_name_prefix=PACKAGE)
     with pool, contextlib.suppress(KeyboardInterrupt):  # the engine stopping us is no error
         asyncio.run(_serve(FloorProvider(pool), args, engine_address))  # type: ignore[arg-type]
 

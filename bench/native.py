@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -44,14 +44,27 @@ NATIVE_PLUGIN_DIR = ROOT / "venv" / "bin"  # pulumi-resource-mypos, the editable
 FLOOR_PACKAGE = "benchfloor"
 
 # Each variant defines webhook() and subscription(); the loop below is the same for all three, so the
-# programs differ only in which provider serves the resources.
+# programs differ only in which provider serves the resources. The native resources are classes, as a
+# generated SDK declares them (pulumi_mypos.Webhook): the Python SDK records a resource's stack trace in the
+# state only for a class below CustomResource, as it does for the dynamic Webhook, and that trace is most of
+# a resource's state (about 1.1 KB of 2.8 KB), which the file backend rewrites after every step.
 NATIVE_HELPERS = """
+class Webhook(pulumi.CustomResource):
+    def __init__(self, name, props):
+        super().__init__("{package}:index:Webhook", name, props)
+
+
+class Subscription(pulumi.CustomResource):
+    def __init__(self, name, props):
+        super().__init__("{package}:index:Subscription", name, props)
+
+
 def webhook(name, url, secret):
-    return pulumi.CustomResource("{package}:index:Webhook", name, {{"payloadUrl": url, "secret": secret}})
+    return Webhook(name, {{"payloadUrl": url, "secret": secret}})
 
 
 def subscription(name, webhook_id, event):
-    return pulumi.CustomResource("{package}:index:Subscription", name, {{"webhookId": webhook_id, "event": event}})
+    return Subscription(name, {{"webhookId": webhook_id, "event": event}})
 """
 DYNAMIC_HELPERS = """
 from mypos_provider import Subscription, Webhook
@@ -395,18 +408,18 @@ def failures(samples: Sequence[Sample]) -> list[str]:
 
 
 def goals(rows: Sequence[Summary]) -> list[str]:
-    """The issue's two targets, read off the table (never asserted: these are measurements)."""
-    ups = [r for r in rows if r.step == "first up"]
-    within = [r for r in ups if (ratio := r.ratio(r.native_s, r.floor_s)) is not None and ratio <= 1.3]
-    measured = [r for r in ups if r.ratio(r.native_s, r.floor_s) is not None]
-    target = next((r for r in ups if (r.n, r.latency_ms) == (40, 500)), None)
-    speedup = target.ratio(target.dynamic_s, target.native_s) if target else None
+    """The goals of the dynamic entry at native speed, read off the table (never asserted: measurements)."""
     return [
-        f"- native first `up` within 1.3x of the floor: {len(within)} of {len(measured)} measured (N, latency) "
-        f"({len(ups) - len(measured)} not measured)",
-        "- dynamic / native at N = 40, 500 ms: "
-        + ("not measured" if speedup is None else f"{speedup:.2f}x ({'met' if speedup >= 3 else 'not met'}: goal 3x)"),
+        goal_line("dynamic within 1.3x of native", rows, lambda r: r.ratio(r.dynamic_s, r.native_s), 1.3),
+        goal_line("native within 1.2x of the floor", rows, lambda r: r.ratio(r.native_s, r.floor_s), 1.2),
     ]
+
+
+def goal_line(name: str, rows: Sequence[Summary], ratio: Callable[[Summary], float | None], limit: float) -> str:
+    measured = [(r, value) for r in rows if (value := ratio(r)) is not None]
+    missed = [f"N = {r.n}, {r.latency_ms} ms, {r.step}: {value:.2f}x" for r, value in measured if value > limit]
+    verdict = "met" if not missed else "missed at " + "; ".join(missed)
+    return f"- {name}: {len(measured) - len(missed)} of {len(measured)} measured rows ({verdict})"
 
 
 # ---- output -----------------------------------------------------------------------------------------

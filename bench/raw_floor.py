@@ -1,12 +1,13 @@
 """The floor: the same API requests the engine's provider sent, sent by a bare `requests` client with the
-concurrency the engine gives the provider (the Python dynamic-provider host serves at most 4 calls at
-once). Only the dependency order that any client must respect is kept: a subscription is created after its
-webhook, and webhooks are deleted after their subscriptions.
+concurrency the engine gives the provider (bench/run.py passes no `--parallel`, so the engine's default: four
+per CPU, which the provider runs at once). Only the dependency order that any client must respect is kept: a
+subscription is created after its webhook, and webhooks are deleted after their subscriptions.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 import time
 from collections import Counter
@@ -15,9 +16,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-THREADS = 4
+THREADS = 4 * (os.cpu_count() or 1)
 
-# Phases run one after the other; the requests of one phase run 4 at a time.
+# Phases run one after the other; the requests of one phase run THREADS at a time.
 PHASES: tuple[tuple[str, ...], ...] = (
     ("POST /oauth/token", "GET /v1/events", "GET /v1/webhooks", "GET /v1/subscriptions"),
     (

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 PAGE_SIZE = 100  # the largest page myPOS's sibling APIs allow; fewer requests for big accounts
-DEFAULT_CONCURRENCY = 8  # the dynamic provider's host runs a few operations at once
+DEFAULT_CONCURRENCY = 8  # requests at once for a caller that does not say (a shell sizes its client itself)
 LookUp = Callable[[], T | None]
 
 
@@ -52,13 +52,14 @@ class MyPOSClient:
         session: requests.Session,
         policy: RequestPolicy,
         redactor: SecretRedactor,
+        server_clock: ServerClock | None = None,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self.tokens = tokens
         self._session = session
         self._policy = policy
         self._redactor = redactor
-        self._server_clock = ServerClock()
+        self._server_clock = server_clock or ServerClock()
         self._events: tuple[Event, ...] | None = None
         self._events_lock = threading.Lock()
 
@@ -78,27 +79,27 @@ class MyPOSClient:
         `concurrency`: how many requests its callers send at once (the connections it keeps open)."""
         session = build_session(transport, pool_size=concurrency)
         redactor = SecretRedactor()
+        clock = ServerClock()
         tokens = TokenSource(
             auth_url,
             credentials,
             session=session,
             policy=RequestPolicy(retry, endpoint=Culprit.AUTH_ENDPOINT, service="Auth API", host=_host(auth_url)),
             redactor=redactor,
+            on_answer=clock.observe,
         )
         policy = RequestPolicy(retry, endpoint=Culprit.API_ENDPOINT, service="Webhook API", host=_host(api_url))
-        return cls(api_url=api_url, tokens=tokens, session=session, policy=policy, redactor=redactor)
+        return cls(
+            api_url=api_url, tokens=tokens, session=session, policy=policy, redactor=redactor, server_clock=clock
+        )
 
     @property
     def retry(self) -> RetryPolicy:
         return self._policy.policy
 
-    def verify(self) -> None:
-        """Prove that the credentials and both endpoints work: one token, then the event catalogue."""
-        self.tokens.token()
-        self.list_events()
-
     def server_now(self) -> float:
-        """The API's clock (from its last `Date` header; ours until one came), to compare with `created_on`."""
+        """myPOS's clock, to compare with `created_on`: from the `Date` header of its last answer (the Auth API's
+        token answer until the Webhook API has answered), ours until one came."""
         return self._server_clock.now()
 
     # ---- events -------------------------------------------------------------------------------------
@@ -346,7 +347,10 @@ class MyPOSClient:
 
 
 class ServerClock:
-    """The API's clock, learned from its `Date` headers, for comparing our moments with its `created_on`."""
+    """myPOS's clock, learned from its `Date` headers, for comparing our moments with its `created_on`.
+
+    The Auth API's answers count as well as the Webhook API's (both are myPOS's servers): an operation then knows
+    the server's time as soon as it holds a token, before any Webhook API request has been answered."""
 
     def __init__(self) -> None:
         self._offset = 0.0

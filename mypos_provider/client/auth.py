@@ -10,6 +10,7 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import requests
@@ -49,12 +50,15 @@ class TokenSource:
         session: requests.Session,
         policy: RequestPolicy,
         redactor: SecretRedactor,
+        on_answer: Callable[[requests.Response], None] | None = None,
     ) -> None:
+        """`on_answer` sees every answer of the Auth API (the client learns the server's clock from it)."""
         self.token_url = auth_url.rstrip("/") + TOKEN_PATH
         self._credentials = credentials
         self._session = session
         self._policy = policy
         self._redactor = redactor
+        self._on_answer = on_answer
         redactor.add(credentials.client_secret, basic_credentials(credentials.client_id, credentials.client_secret))
         self._lock = threading.Lock()
         self._token: _Token | None = None
@@ -78,13 +82,16 @@ class TokenSource:
 
     def _post(self) -> requests.Response:
         self.requests_sent += 1
-        return self._session.post(
+        response = self._session.post(
             self.token_url,
             auth=(self._credentials.client_id, self._credentials.client_secret),
             data={"grant_type": "client_credentials", "scope": SCOPE},
             timeout=(self._policy.policy.connect_timeout, self._policy.policy.timeout),
             allow_redirects=False,  # the client secret never follows a redirect to another host
         )
+        if self._on_answer is not None:
+            self._on_answer(response)
+        return response
 
     def _parse(self, response: requests.Response) -> _Token:
         code = _error_code(response)

@@ -38,7 +38,7 @@ def basic_credentials(client_id: str, client_secret: str) -> str:
 
 
 class SecretRedactor:
-    """The secrets in play for one client; thread-safe, since the provider host runs four calls at once."""
+    """The secrets in play for one client; thread-safe, since a shell runs many calls at once."""
 
     def __init__(self, secrets: Iterable[str | None] = ()) -> None:
         self._lock = threading.Lock()

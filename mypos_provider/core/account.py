@@ -92,7 +92,7 @@ class AccountView:
             self._subscriptions.pop(subscription_id, None)
 
     def _ensure_loaded(self) -> None:
-        # One thread lists while the others wait for it: the dynamic-provider host runs 4 calls at once.
+        # One thread lists while the others wait for it: a shell runs as many calls at once as the engine sends.
         with self._lock:
             loaded_at = self._loaded_at
             if loaded_at is not None and self._monotonic() - loaded_at < self._max_age:

@@ -1,7 +1,8 @@
 """What the resources of one deployment share: the client, the live account, the event catalogue, the claims.
 
 One `DeploymentContext` lives in one provider process, which the engine starts for one deployment
-(`preview`, `up`, `refresh`, `destroy`). It is created by the process's shell and passed to the rules.
+(`preview`, `up`, `refresh`, `destroy`). It is created by the process's shell and passed to the rules, which
+run on as many threads at once as the engine sends operations: everything here is thread-safe.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from ..client import Event, MyPOSClient, MyPOSError
+from ..client import Event, MyPOSClient
 from . import reconcile
 from .account import AccountView
 from .values import Reporter
@@ -45,6 +46,62 @@ class Claims:
         with self._lock:
             return object_id in self._held
 
+    def release(self, object_id: str) -> None:
+        """Forget an object made here that is being deleted again (a create undone): nothing holds it now."""
+        with self._lock:
+            self._created.discard(object_id)
+            self._held.discard(object_id)
+
+
+class ConnectionCheck:
+    """The proof that the credentials and both endpoints work: one token, then the event catalogue.
+
+    It runs once per deployment, on a thread of its own from `start()` (a provider process starts it when it is
+    configured), so it overlaps the first operations instead of preceding them. Each caller waits for the part
+    it needs: `token()` before sending a request, `whole()` before reporting anything done. Once the catalogue
+    has failed, `token()` fails too: no request starts after the check failed. A failure is kept and raised
+    again to every later caller, without a new request."""
+
+    def __init__(self, client: MyPOSClient) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+        self._started = False
+        self._token_known = threading.Event()
+        self._whole_known = threading.Event()
+        self._failure: Exception | None = None
+
+    def start(self) -> None:
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+        threading.Thread(target=self._run, name="mypos-connection-check", daemon=True).start()
+
+    def token(self) -> None:
+        self.start()
+        self._token_known.wait()
+        self._raise_failure()
+
+    def whole(self) -> None:
+        self.start()
+        self._whole_known.wait()
+        self._raise_failure()
+
+    def _run(self) -> None:
+        try:
+            self._client.tokens.token()
+            self._token_known.set()
+            self._client.list_events()
+        except Exception as failure:  # noqa: BLE001 (kept for every caller, who raises it: a bug with its traceback)
+            self._failure = failure
+        finally:
+            self._token_known.set()
+            self._whole_known.set()
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None:
+            raise self._failure
+
 
 class DeploymentContext:
     def __init__(
@@ -58,33 +115,18 @@ class DeploymentContext:
         self.reporter = reporter
         self.account = account or AccountView(client)
         self.claims = Claims()
-        self._lock = threading.Lock()
-        self._verified = False
-        self._failure: MyPOSError | None = None
-
-    def verify(self) -> None:
-        """Prove once that the credentials and both endpoints work (one token, the event catalogue).
-
-        The outcome is kept: a failure is raised again to every later caller without a new request."""
-        with self._lock:
-            if not self._verified:
-                self._failure, self._verified = self._first_verification(), True
-            failure = self._failure
-        if failure is not None:
-            raise failure
-
-    def _first_verification(self) -> MyPOSError | None:
-        try:
-            self.client.verify()
-        except MyPOSError as failure:
-            return failure
-        return None
+        self.connection = ConnectionCheck(client)
 
     def event_names(self) -> list[str]:
-        return [e.name for e in self.client.list_events()]
+        return [e.name for e in self._catalogue()]
 
     def event(self, name: str) -> Event | None:
-        return self.client.event_by_name(name)
+        return next((e for e in self._catalogue() if e.name == name), None)
+
+    def _catalogue(self) -> tuple[Event, ...]:
+        """The live catalogue, as the connection check read it (once per deployment; its failure, if it failed)."""
+        self.connection.whole()
+        return self.client.list_events()
 
     def server_now(self) -> float:
         return self.client.server_now()

@@ -79,6 +79,7 @@ class NativeProvider(Provider):
         )
         if self._process is None:
             open_log(process.diagnostics)
+        process.start_connection_check()  # the token is on its way before the first operation arrives
         self._process = process
         return ConfigureResponse(accept_secrets=True, supports_preview=False)
 

@@ -3,7 +3,8 @@
 What the SDK's `pulumi.provider.experimental.server.main` does, plus three things it lacks:
 
 * a thread pool of our own for the blocking HTTP calls (`asyncio.to_thread` would use `min(32, cpus + 4)`
-  threads: 6 on two cores), so every operation the engine sends at once runs at once;
+  threads: 6 on two cores), as large as the engine's `--parallel` (provider/parallelism.py), so every
+  operation the engine sends at once runs at once;
 * one-line errors: the SDK's servicer appends a Python stack to every error; ours answers an error raised on
   purpose (`ProviderFailure`) with its message alone (MYPOS_DEBUG=1 keeps the stack);
 * an `EngineWatch`, so the plugin exits when its engine is gone.
@@ -27,13 +28,10 @@ from pulumi.runtime.proto import provider_pb2_grpc
 from .. import __version__
 from ..provider.engine_log import EngineLog, EngineReporter
 from ..provider.engine_watch import EngineWatch
+from ..provider.parallelism import operations_at_once
 from ..provider.process import ProviderFailure
 from ..settings import load_diagnostics
 from .provider import NativeProvider
-
-# Operations run at once: as many as `pulumi up --parallel 64` sends. Idle threads cost nothing (the pool
-# starts them as work arrives), and the client keeps as many connections.
-CONCURRENCY = 64
 
 Rpc = Callable[[Any, Any, Any], Awaitable[Any]]
 
@@ -83,9 +81,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("engine", help="the engine's address, given by the Pulumi CLI")
     engine_address: str = parser.parse_known_args(args)[0].engine
     EngineWatch(engine_address).start()
-    with ThreadPoolExecutor(max_workers=CONCURRENCY, thread_name_prefix="mypos") as pool:
+    # Idle threads cost nothing (the pool starts them as work arrives); the client keeps as many connections.
+    concurrency = operations_at_once()
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="mypos") as pool:
         provider = NativeProvider(
-            pool=pool, reporter=EngineReporter(EngineLog(engine_address)), concurrency=CONCURRENCY
+            pool=pool, reporter=EngineReporter(EngineLog(engine_address)), concurrency=concurrency
         )
         with contextlib.suppress(KeyboardInterrupt):  # the engine stopping us is no error
             asyncio.run(_serve(provider, args, engine_address))

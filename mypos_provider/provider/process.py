@@ -1,12 +1,15 @@
-"""The provider process: what it knows for its deployment, and the gate every operation passes once.
+"""The provider process: what it knows for its deployment, and the gate every operation passes.
 
 The engine starts one provider process per deployment (preview, up, refresh, destroy, import) and configures
 it with the stack config. Its `ProviderProcess` holds the settings, one client (one token) and the core's
-`DeploymentContext`. Before the first operation, the gate proves once that the credentials and both endpoints
-work (one token request and the event catalogue), so even a preview with nothing to change fails with a wrong
-client secret. A configuration or connection problem is reported once, in full, by the first operation; later
-operations of the same process say only that they were skipped, and reads keep the state as it is, so the
-output names the problem once rather than once per resource.
+`DeploymentContext`. When it is configured it starts proving that the credentials and both endpoints work (one
+token request, then the event catalogue: `core.context.ConnectionCheck`), beside the first operations rather
+than before them. The gate lets an operation send its requests once the token is in (`Proof.TOKEN`) and report
+anything done only once the whole check has passed (`Proof.WHOLE`), so even a preview with nothing to change
+fails with a wrong client secret, and nothing is created by a run whose check failed. A configuration or
+connection problem is reported once, in full, by the first operation that meets it; later operations of the
+same process say only that they were stopped by it, and reads keep the state as it is, so the output names
+the problem once rather than once per resource.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping
+from enum import Enum
 from typing import Any
 
 from ..client import ConfigError, Culprit, MyPOSError
@@ -40,7 +44,18 @@ class ProcessStopped(ProviderFailure):
 
 
 class Skipped(ProviderFailure):
-    """An operation not attempted because of a problem already reported in this process."""
+    """An operation stopped by a problem already reported in this process (`cause`)."""
+
+    def __init__(self, message: str, *, cause: ProcessStopped) -> None:
+        super().__init__(message)
+        self.cause = cause
+
+
+class Proof(Enum):
+    """How much of the connection check an operation waits for."""
+
+    TOKEN = "a token, to send requests with"
+    WHOLE = "the token and the catalogue, to report anything done"
 
 
 class ProviderProcess:
@@ -54,51 +69,55 @@ class ProviderProcess:
     ) -> None:
         """`concurrency`: how many operations the shell runs at once (the client keeps that many connections)."""
         self._lock = threading.Lock()
-        self._checked = False
-        self._blocked: ProcessStopped | None = None
+        self._stopped: ProcessStopped | None = None
         self._shown = False
         self.settings: Settings | None = None
         self.diagnostics = Diagnostics()
-        self._config_error: ConfigError | None = None
         try:
             self.diagnostics = load_diagnostics(environ)
             self.settings = load_settings(stack_config, environ)
         except ConfigError as error:
-            self._config_error = error
+            self._stopped = ProcessStopped(str(error), short="the configuration problem reported above")
         self.context = (
             DeploymentContext(self.settings.connect(concurrency=concurrency), reporter) if self.settings else None
         )
 
-    # ---- the gate before every operation ------------------------------------------------------------
+    def start_connection_check(self) -> None:
+        """Request the token (then the catalogue) now, in the background: what configuring the provider does."""
+        if self.context is not None:
+            self.context.connection.start()
 
-    def gate(self, *, verified: bool = True) -> DeploymentContext:
-        """The deployment's context, proven first unless `verified` is False (what sends no request: a diff).
+    # ---- the gate every operation passes --------------------------------------------------------------
 
-        A problem found by the proof fails the first caller in full and every later one as Skipped."""
-        if not verified:
-            if self.context is None:
-                raise Skipped("not attempted: stopped by the configuration problem reported above")
-            return self.context
-        with self._lock:
-            if not self._checked:
-                self._blocked, self._checked = self._first_problem(), True
-            blocked, first = self._blocked, not self._shown
-            if blocked is not None:
-                self._shown = True
-        if blocked is not None:
-            raise blocked if first else Skipped(f"not attempted: stopped by {blocked.short}")
+    def gate(self, proof: Proof = Proof.WHOLE) -> DeploymentContext:
+        """The deployment's context once `proof` is in (waiting for it).
+
+        A problem fails the first caller in full (ProcessStopped) and every later one as Skipped."""
+        stopped = self._problem(proof)
+        if stopped is not None:
+            raise self._reported(stopped)
         assert self.context is not None
         return self.context
 
-    def _first_problem(self) -> ProcessStopped | None:
-        if self._config_error is not None:
-            return ProcessStopped(str(self._config_error), short="the configuration problem reported above")
-        assert self.context is not None
+    def _problem(self, proof: Proof) -> ProcessStopped | None:
+        if self.context is None:
+            return self._stopped
         try:
-            self.context.verify()
+            if proof is Proof.TOKEN:
+                self.context.connection.token()
+            else:
+                self.context.connection.whole()
         except MyPOSError as error:
-            return ProcessStopped(self.explain(error), short="the connection problem reported above")
+            with self._lock:
+                if self._stopped is None:
+                    self._stopped = ProcessStopped(self.explain(error), short="the connection problem reported above")
+                return self._stopped
         return None
+
+    def _reported(self, stopped: ProcessStopped) -> ProviderFailure:
+        with self._lock:
+            first, self._shown = not self._shown, True
+        return stopped if first else Skipped(f"not attempted: stopped by {stopped.short}", cause=stopped)
 
     # ---- errors as the CLI shows them ---------------------------------------------------------------
 

@@ -1,8 +1,13 @@
 """Workarounds for what the Python dynamic-provider host (`python -m pulumi.dynamic`) cannot do, in one place.
 
 The host is the SDK's `pulumi/dynamic/__main__.py`; it runs as the provider process's `__main__`
-(docs/pulumi-dynamic-providers.md §2). Three things it lacks, and what we do (its fourth lack, a way to
+(docs/pulumi-dynamic-providers.md §2). Four things it lacks, and what we do (its fifth lack, a way to
 warn, is met by the engine log every provider plugin can use: provider/engine_log.py):
+
+* Concurrency: its gRPC server runs on `futures.ThreadPoolExecutor(max_workers=4)`, so four operations ran at
+  once whatever `--parallel` said (docs/pulumi-dynamic-providers.md §7). `run_all_at_once` finds that server
+  (main()'s `server`, in the frame main() is blocked in) and raises its pool's limit to what the engine may
+  send (provider/parallelism.py), starting a thread for each call already waiting.
 
 * Detailed diffs: its Diff handler sends only `changes` and `replaces`, so the CLI diffs masked inputs
   itself and shows a rotated secret as no change. `DetailedDiffs` wraps the `DiffResponse` class the
@@ -13,9 +18,9 @@ warn, is met by the engine log every provider plugin can use: provider/engine_lo
   be found by reading its private `_props` (`stack_config`).
 
 Each relies on the host's shape. `host_shape_problems()` and `config_shape_problems()` check that shape
-(the host's from its source, without running it); the provider warns loudly at start-up when it fails,
-and tests/unit/test_host.py fails on a `pulumi` release that changes it, instead of letting diffs,
-warnings or errors silently degrade.
+(the host's from its source, without running it) and `run_all_at_once` reports what it cannot find; the
+provider warns loudly at start-up when any of them fails, and tests/unit/test_host.py fails on a `pulumi`
+release that changes it, instead of letting diffs, warnings, errors or concurrency silently degrade.
 """
 
 from __future__ import annotations
@@ -25,14 +30,16 @@ import importlib.util
 import sys
 import threading
 import traceback
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from types import ModuleType
+from types import FrameType, ModuleType
 from typing import Any
 
 from ..provider.process import ProviderFailure
 
 HOST_MODULE = "pulumi.dynamic.__main__"
+SERVER_VARIABLE = "server"  # main()'s gRPC server in the host
 
 
 def host_module() -> ModuleType | None:
@@ -60,7 +67,26 @@ def host_shape_problems(source: str | None = None) -> list[str]:
     ]
     if "import traceback" not in source:
         problems.append(f"{HOST_MODULE}: it no longer imports the traceback module")
+    if not _serves_from_a_thread_pool(tree):
+        problems.append(
+            f"{HOST_MODULE}: main() no longer assigns `server = grpc.server(futures.ThreadPoolExecutor("
+            "max_workers=...), ...)`, so operations would run only as many at once as the host chose"
+        )
     return problems
+
+
+def _serves_from_a_thread_pool(tree: ast.Module) -> bool:
+    """main() holds `server = grpc.server(futures.ThreadPoolExecutor(max_workers=...), ...)`."""
+    mains = [node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == "main"]
+    for node in (n for main in mains for n in ast.walk(main)):
+        if not (isinstance(node, ast.Assign) and [_dotted(t) for t in node.targets] == [SERVER_VARIABLE]):
+            continue
+        call = node.value
+        if isinstance(call, ast.Call) and _dotted(call.func) == "grpc.server" and call.args:
+            pool = call.args[0]
+            if isinstance(pool, ast.Call) and _dotted(pool.func) == "futures.ThreadPoolExecutor":
+                return any(keyword.arg == "max_workers" for keyword in pool.keywords)
+    return False
 
 
 def _dotted(node: ast.expr) -> str:
@@ -133,6 +159,57 @@ class OneLineErrors:
     def install(self, host: ModuleType) -> None:
         if getattr(host, "traceback", None) is traceback:
             host.traceback = self  # type: ignore[attr-defined]
+
+
+def run_all_at_once(host: ModuleType, workers: int) -> list[str]:
+    """Let the running host's gRPC server run `workers` calls at once; what stops it, if anything."""
+    server = _host_server(host)
+    if server is None:
+        return [
+            f"{HOST_MODULE}: main()'s `{SERVER_VARIABLE}` was not found on the main thread: operations run only "
+            "as many at once as the host chose"
+        ]
+    return widen(server, workers)
+
+
+def widen(server: Any, workers: int) -> list[str]:
+    """Raise the limit of a (sync) gRPC server's thread pool to `workers`, and start a thread for each call
+    already waiting: the pool starts threads only when work is submitted, and the waiting calls were."""
+    pool = getattr(getattr(server, "_state", None), "thread_pool", None)
+    if not isinstance(pool, ThreadPoolExecutor) or not _resizable(pool):
+        return [
+            "grpc's server no longer keeps its ThreadPoolExecutor (with _max_workers and _work_queue) in "
+            "_state.thread_pool: operations run only as many at once as the host chose"
+        ]
+    if pool._max_workers >= workers:  # noqa: SLF001 (the shape checked above)
+        return []
+    pool._max_workers = workers  # noqa: SLF001
+    for _ in range(pool._work_queue.qsize()):  # noqa: SLF001
+        pool.submit(_nothing)  # each submit starts a thread, which takes the oldest waiting call first
+    return []
+
+
+def _resizable(pool: ThreadPoolExecutor) -> bool:
+    return isinstance(getattr(pool, "_max_workers", None), int) and hasattr(getattr(pool, "_work_queue", None), "qsize")
+
+
+def _nothing() -> None:
+    pass
+
+
+def _host_server(host: ModuleType) -> Any:
+    """main()'s `server`, from the frame main() waits in on the main thread (it never returns while serving)."""
+    for frame in _main_thread_frames():
+        if frame.f_code.co_name == "main" and frame.f_globals is vars(host):
+            return frame.f_locals.get(SERVER_VARIABLE)
+    return None
+
+
+def _main_thread_frames() -> Iterator[FrameType]:
+    frame = sys._current_frames().get(threading.main_thread().ident or 0)  # noqa: SLF001 (documented in sys)
+    while frame is not None:
+        yield frame
+        frame = frame.f_back
 
 
 def config_shape_problems() -> list[str]:

@@ -2,7 +2,9 @@
 
 The host (`python -m pulumi.dynamic`) unpickles one provider per resource class and gives them no shared
 place, so the process lives in one slot at module level (`PROCESS`): the only state kept there, read only
-through `shell.DynamicProvider._hosted()`. Starting it also installs the host workarounds of host.py.
+through `shell.DynamicProvider._hosted()`. Starting it requests the token (the connection check runs beside
+the first operations), lets the host run as many operations at once as the engine sends and installs the
+other host workarounds of host.py.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from ..provider.engine_log import EngineLog, EngineReporter
 from ..provider.engine_watch import EngineWatch
+from ..provider.parallelism import operations_at_once
 from ..provider.process import ProviderFailure, ProviderProcess, open_log
 from . import host
 
@@ -49,13 +52,17 @@ class ProcessSlot:
 
 def _start(stack_config: Mapping[str, Any]) -> HostedProcess:
     engine = EngineLog.from_argv(sys.argv)
-    process = ProviderProcess(stack_config, reporter=EngineReporter(engine))
+    concurrency = operations_at_once()
+    process = ProviderProcess(stack_config, reporter=EngineReporter(engine), concurrency=concurrency)
+    process.start_connection_check()
     open_log(process.diagnostics)
     diffs = host.DetailedDiffs()
     running_host = host.host_module()
     if running_host is not None:
         EngineWatch(engine.address).start()
-        for problem in host.host_shape_problems() + host.config_shape_problems():
+        problems = host.host_shape_problems() + host.config_shape_problems()
+        problems += host.run_all_at_once(running_host, concurrency)
+        for problem in problems:
             engine.warn(f"mypos-pulumi does not fit this pulumi SDK: {problem}; pin pulumi as in requirements.txt")
         from pulumi.runtime import proto
 

@@ -3,8 +3,8 @@ runs them: outputs, the requests of a preview, a rename with an alias, state sur
 `--target`, and the configuration mistakes (an unreachable API, a wrong client secret) as the CLI shows them.
 
 The connection gate's rules (one token request, a failure reported once, the setting each failure names) are
-proven in tests/unit/test_process.py and tests/unit/test_context.py; these steps prove the engine wiring: what
-each operation sends, and that the user sees one line per problem, once, without a traceback.
+proven in tests/unit/test_process.py, test_operations.py and test_context.py; these steps prove the engine
+wiring: what each operation sends, and that the user sees one line per problem, once, without a traceback.
 """
 
 from __future__ import annotations
@@ -188,7 +188,7 @@ def test_a_wrong_client_secret_fails_a_preview_in_one_line_with_one_token_reques
 
     nothing_to_change = failed(stack.preview)
     requests = [(r["method"], r["path"]) for r in scenario.control.requests()]
-    stack.set_webhooks([RENAMED, OTHER])  # an in-place change: the diff alone needs no connection
+    stack.set_webhooks([RENAMED, OTHER])  # an in-place change: its diff waits for the same failed check
     in_place_change = failed(stack.preview)
 
     errors = [line for line in error_lines(nothing_to_change) if "client credentials" in line]

@@ -17,7 +17,11 @@ from mypos_provider.client import (
     ValidationError,
     Webhook,
 )
+from mypos_provider.client.auth import TokenSource
 from mypos_provider.client.errors import Culprit
+from mypos_provider.client.policy import RequestPolicy
+from mypos_provider.client.redaction import SecretRedactor
+from mypos_provider.client.transport import build_session
 from mypos_provider.core import reconcile
 
 FAST = FAST_RETRY
@@ -344,3 +348,19 @@ def test_an_unreachable_auth_api_is_blamed_on_the_auth_endpoint_without_the_secr
 
     assert error.value.culprit is Culprit.AUTH_ENDPOINT
     assert "connection refused" in str(error.value) and "unreachable-secret" not in str(error.value)
+
+
+def test_every_answer_of_the_auth_api_is_shown_to_the_clients_clock(emulator, account):
+    answers: list[int] = []
+    tokens = TokenSource(
+        emulator.auth_url,
+        Credentials(account.client_id, account.client_secret),
+        session=build_session(),
+        policy=RequestPolicy(FAST_RETRY, endpoint=Culprit.AUTH_ENDPOINT, service="Auth API", host="emulator"),
+        redactor=SecretRedactor(),
+        on_answer=lambda response: answers.append(response.status_code),
+    )
+
+    tokens.token()
+
+    assert answers == [200]

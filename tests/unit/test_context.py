@@ -6,7 +6,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from mypos_provider.client import AuthenticationError, Credentials, MyPOSClient, UnreachableError
+from mypos_provider.client import (
+    AuthenticationError,
+    Credentials,
+    MyPOSClient,
+    RetryPolicy,
+    TransientError,
+    UnreachableError,
+)
 from mypos_provider.core.account import AccountView
 from mypos_provider.core.context import Claims, DeploymentContext
 from mypos_provider.core.values import CollectingReporter
@@ -153,44 +160,80 @@ def test_the_context_excludes_exactly_the_held_objects(context):
     assert excluded("held") and not excluded("free")
 
 
-# ---- DeploymentContext.verify ---------------------------------------------------------------------------
+# ---- ConnectionCheck ------------------------------------------------------------------------------------
 
 
-def test_verify_sends_one_token_and_one_catalogue_request_however_often_called(context, control):
+def test_the_check_sends_one_token_and_one_catalogue_request_however_often_waited_for(context, control):
     with ThreadPoolExecutor(4) as pool:
-        list(pool.map(lambda _: context.verify(), range(8)))
-    context.verify()
+        list(pool.map(lambda i: context.connection.token() if i % 2 else context.connection.whole(), range(8)))
+    context.connection.whole()
+    context.event_names()
 
     assert control.request_counts() == {"POST /oauth/token": 1, "GET /v1/events": 1}
 
 
-def test_a_failed_verification_is_raised_again_without_a_new_request(emulator, account, control):
+def test_the_check_starts_in_the_background_and_requests_the_token_first(context, control, wait_until):
+    context.connection.start()
+
+    wait_until(lambda: control.request_counts()["GET /v1/events"] == 1)
+    assert [r["path"] for r in control.requests()] == ["/oauth/token", "/v1/events"]
+
+
+def test_the_token_is_known_while_the_catalogue_is_still_being_read(context, emulator, control, wait_until):
+    emulator.set_faults([{"method": "GET", "path": "/v1/events", "kind": "slow", "delay": 30}])
+    context.connection.start()
+
+    with ThreadPoolExecutor(1) as pool:
+        token_known = pool.submit(context.connection.token)
+        token_known.result(timeout=10)  # would wait for the held catalogue if the token waited for it
+        wait_until(lambda: emulator.faults()[0]["fired"] == 1)  # the catalogue request is held meanwhile
+        emulator.set_faults([])  # releases it
+
+    context.connection.whole()
+    assert control.request_counts() == {"POST /oauth/token": 1, "GET /v1/events": 1}
+
+
+def test_a_failed_check_is_raised_again_without_a_new_request(emulator, account, control):
     client = MyPOSClient.connect(
         api_url=emulator.api_url,
         auth_url=emulator.auth_url,
         credentials=Credentials(account.client_id, "not-the-right-secret"),
     )
-    context = DeploymentContext(client, CollectingReporter())
+    check = DeploymentContext(client, CollectingReporter()).connection
 
     with pytest.raises(AuthenticationError) as first:
-        context.verify()
+        check.token()
     with pytest.raises(AuthenticationError) as again:
-        context.verify()
+        check.whole()
 
     assert again.value is first.value
     assert control.request_counts() == {"POST /oauth/token": 1}
 
 
-def test_an_unreachable_api_fails_verification(emulator, account, fast_retry):
+def test_once_the_catalogue_failed_no_operation_gets_the_token(emulator, connect, control):
+    emulator.set_faults([{"method": "GET", "path": "/v1/events", "kind": "status", "status": 503}])
+    check = DeploymentContext(connect(retry=RetryPolicy(max_retries=0)), CollectingReporter()).connection
+
+    with pytest.raises(TransientError, match="list events"):
+        check.whole()
+    with pytest.raises(TransientError, match="list events"):
+        check.token()
+
+    assert control.request_counts() == {"POST /oauth/token": 1, "GET /v1/events": 1}
+
+
+def test_an_unreachable_api_fails_the_check(emulator, account, fast_retry):
     client = MyPOSClient.connect(
         api_url="http://127.0.0.1:9/v1",
         auth_url=emulator.auth_url,
         credentials=Credentials(account.client_id, account.client_secret),
         retry=fast_retry,
     )
+    check = DeploymentContext(client, CollectingReporter()).connection
 
+    check.token()  # the Auth API answers
     with pytest.raises(UnreachableError, match="cannot reach the myPOS Webhook API"):
-        DeploymentContext(client, CollectingReporter()).verify()
+        check.whole()
 
 
 def test_the_context_knows_the_catalogue_and_the_servers_clock(context):

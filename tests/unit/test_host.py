@@ -1,14 +1,20 @@
 """resources/host.py: the workarounds for the dynamic-provider host, and the checks that the host still has the
-shape they rely on. If a `pulumi` release changes that shape, the first two tests fail: read host.py's docstring."""
+shape they rely on. If a `pulumi` release changes that shape, the first two tests fail (the installed host's
+source, its dynamic Config), and if a grpc or Python release changes how a server's thread pool grows, the
+widening tests do: read host.py's docstring."""
 
 from __future__ import annotations
 
 import importlib.util
 import sys
+import threading
 import traceback
 import types
+from collections.abc import Callable, Iterator
+from concurrent import futures
 from pathlib import Path
 
+import grpc
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.runtime.proto import provider_pb2
@@ -230,3 +236,118 @@ def test_the_host_module_is_found_by_its_servicer(monkeypatch):
     monkeypatch.setitem(sys.modules, "__main__", running_host)
 
     assert host.host_module() is running_host
+
+
+# ---- as many operations at once as the engine sends -------------------------------------------------------
+
+
+def test_a_host_whose_main_no_longer_serves_from_a_thread_pool_is_reported():
+    source = installed_host_source()
+    assert "futures.ThreadPoolExecutor(max_workers=4)" in source
+
+    for changed in (
+        source.replace("futures.ThreadPoolExecutor(max_workers=4)", "futures.ProcessPoolExecutor(max_workers=4)"),
+        source.replace("server = grpc.server(", "grpc_server = grpc.server("),
+        source.replace("max_workers=4", "4"),
+    ):
+        assert [p for p in host.host_shape_problems(changed) if "main() no longer assigns `server" in p]
+
+
+HOST_LIKE = """
+import grpc
+from concurrent import futures
+
+
+def main(serving):
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    serving()  # where the real host waits for ever
+    return server
+"""
+
+
+def test_the_running_hosts_server_is_found_in_the_frame_its_main_waits_in():
+    running_host = types.ModuleType("__main__")
+    exec(compile(HOST_LIKE, "host-like", "exec"), vars(running_host))  # noqa: S102 (our own source)
+    problems: list[str] = []
+
+    server = running_host.main(lambda: problems.extend(host.run_all_at_once(running_host, 32)))
+
+    assert problems == [] and server._state.thread_pool._max_workers == 32
+
+
+def test_outside_the_host_no_server_is_found_to_widen():
+    problems = host.run_all_at_once(types.ModuleType("__main__"), 64)
+
+    assert problems and "main()'s `server` was not found" in problems[0]
+
+
+class WaitingService:
+    """A gRPC server as the host builds one (`grpc.server(futures.ThreadPoolExecutor(max_workers=4))`), whose
+    one method waits until `expected` calls are in it at once (or fails after `timeout` seconds)."""
+
+    def __init__(self, expected: int, timeout: float = 10) -> None:
+        self.together = threading.Barrier(expected, timeout=timeout)
+        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+        handler = grpc.unary_unary_rpc_method_handler(self._wait)
+        self.server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler("test.Waiting", {"Wait": handler})])
+        port = self.server.add_insecure_port("127.0.0.1:0")
+        self.server.start()
+        self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        self.call = self.channel.unary_unary("/test.Waiting/Wait")
+
+    def _wait(self, request: bytes, context: object) -> bytes:
+        self.together.wait()
+        return b"together"
+
+    def close(self) -> None:
+        self.channel.close()
+        self.server.stop(None)
+
+
+@pytest.fixture
+def waiting() -> Iterator[Callable[[int], WaitingService]]:
+    made: list[WaitingService] = []
+
+    def make(expected: int) -> WaitingService:
+        made.append(WaitingService(expected))
+        return made[-1]
+
+    yield make
+    for service in made:
+        service.together.abort()
+        service.close()
+
+
+def test_a_widened_host_server_runs_every_call_at_once(waiting):
+    service = waiting(12)
+
+    assert host.widen(service.server, 12) == []
+    answers = [service.call.future(b"") for _ in range(12)]
+
+    assert [answer.result(timeout=15) for answer in answers] == [b"together"] * 12
+
+
+def test_calls_already_waiting_when_the_server_is_widened_start_at_once(waiting, wait_until):
+    service = waiting(12)
+    answers = [service.call.future(b"") for _ in range(12)]
+    wait_until(
+        lambda: service.together.n_waiting == 4, timeout=15
+    )  # the host's four threads are busy, eight calls queue
+
+    assert host.widen(service.server, 12) == []
+
+    assert [answer.result(timeout=15) for answer in answers] == [b"together"] * 12
+
+
+def test_a_server_without_the_expected_pool_is_reported_not_widened():
+    problems = host.widen(types.SimpleNamespace(_state=types.SimpleNamespace(thread_pool=None)), 64)
+
+    assert problems and "_state.thread_pool" in problems[0]
+
+
+def test_widening_never_narrows():
+    pool = futures.ThreadPoolExecutor(max_workers=100)
+    server = types.SimpleNamespace(_state=types.SimpleNamespace(thread_pool=pool))
+
+    assert host.widen(server, 8) == [] and pool._max_workers == 100
+    pool.shutdown()

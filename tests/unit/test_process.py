@@ -5,7 +5,9 @@ no engine runs."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -14,7 +16,7 @@ from mypos_provider.client import ConfigError, NotFoundError, TransientError, Un
 from mypos_provider.client.errors import Culprit
 from mypos_provider.core.context import DeploymentContext
 from mypos_provider.core.values import CollectingReporter, ObjectGone, RuleError
-from mypos_provider.provider.process import ProcessStopped, ProviderFailure, ProviderProcess, Skipped
+from mypos_provider.provider.process import ProcessStopped, Proof, ProviderFailure, ProviderProcess, Skipped
 from mypos_provider.resources.hosting import ProcessSlot
 
 
@@ -34,22 +36,63 @@ def start() -> Callable[[dict[str, Any]], ProviderProcess]:
 # ---- the gate -------------------------------------------------------------------------------------------
 
 
+HOLD_CATALOGUE = [{"method": "GET", "path": "/v1/events", "kind": "slow", "delay": 30}]
+
+
+def test_configuring_the_process_requests_the_token_before_any_operation(start, stack_config, control, wait_until):
+    start(stack_config).start_connection_check()
+
+    wait_until(lambda: control.request_counts() == {"POST /oauth/token": 1, "GET /v1/events": 1})
+    assert [r["path"] for r in control.requests()] == ["/oauth/token", "/v1/events"]
+
+
 def test_a_working_configuration_opens_the_gate_with_one_token_and_one_catalogue_request(start, stack_config, control):
     process = start(stack_config)
 
-    contexts = {id(process.gate()) for _ in range(3)} | {id(process.gate(verified=False))}
+    contexts = {id(process.gate(proof)) for proof in (Proof.TOKEN, Proof.WHOLE, Proof.TOKEN, Proof.WHOLE)}
 
     assert len(contexts) == 1 and isinstance(process.gate(), DeploymentContext)
     assert control.request_counts() == {"POST /oauth/token": 1, "GET /v1/events": 1}
 
 
+def test_an_operation_may_send_once_the_token_is_in_while_the_catalogue_is_still_read(
+    start, stack_config, emulator, wait_until
+):
+    emulator.set_faults(HOLD_CATALOGUE)
+    process = start(stack_config)
+    process.start_connection_check()
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(process.gate, Proof.TOKEN).result(timeout=10)  # not held up by the catalogue
+        wait_until(lambda: emulator.faults()[0]["fired"] == 1)
+        emulator.set_faults([])
+
+
+def test_nothing_is_reported_done_before_the_catalogue_has_answered(start, stack_config, emulator, wait_until):
+    emulator.set_faults(HOLD_CATALOGUE)
+    process = start(stack_config)
+    proven_at: list[float] = []
+
+    with ThreadPoolExecutor(1) as pool:
+        whole = pool.submit(lambda: (process.gate(Proof.WHOLE), proven_at.append(time.monotonic())))
+        wait_until(lambda: emulator.faults()[0]["fired"] == 1)
+        released_at = time.monotonic()
+        emulator.set_faults([])
+        whole.result(timeout=10)
+
+    assert proven_at[0] >= released_at
+
+
 def test_a_wrong_client_secret_fails_once_in_full_then_skips(start, stack_config, control):
     process = start({**stack_config, "mypos:clientSecret": "not-the-right-secret"})
+    process.start_connection_check()
 
     with pytest.raises(ProcessStopped) as first:
-        process.gate()
+        process.gate(Proof.TOKEN)
     with pytest.raises(Skipped) as later:
-        process.gate()
+        process.gate(Proof.TOKEN)
+    with pytest.raises(Skipped):
+        process.gate(Proof.WHOLE)
 
     assert "rejected the client credentials" in str(first.value) and "mypos:clientSecret" in str(first.value)
     assert "not-the-right-secret" not in str(first.value)
@@ -57,26 +100,27 @@ def test_a_wrong_client_secret_fails_once_in_full_then_skips(start, stack_config
     assert control.request_counts() == {"POST /oauth/token": 1}
 
 
+def test_once_the_catalogue_failed_no_operation_may_send(start, stack_config, emulator, control):
+    emulator.set_faults([{"method": "GET", "path": "/v1/events", "kind": "status", "status": 503}])
+    process = start({**stack_config, "mypos:maxRetries": "0"})
+
+    with pytest.raises(ProcessStopped, match="list events failed after 1 attempt"):
+        process.gate(Proof.WHOLE)
+    with pytest.raises(Skipped, match="stopped by the connection problem reported above"):
+        process.gate(Proof.TOKEN)
+
+    assert control.request_counts() == {"POST /oauth/token": 1, "GET /v1/events": 1}
+
+
 def test_a_configuration_error_fails_before_any_request(start, stack_config, control):
     process = start({key: value for key, value in stack_config.items() if key != "mypos:clientId"})
+    process.start_connection_check()
 
     with pytest.raises(ProcessStopped, match="mypos:clientId is not set"):
-        process.gate()
+        process.gate(Proof.TOKEN)
     with pytest.raises(Skipped, match="stopped by the configuration problem reported above"):
-        process.gate()
+        process.gate(Proof.WHOLE)
 
-    assert control.requests() == []
-
-
-def test_a_diff_of_an_unconfigured_process_is_skipped(start):
-    with pytest.raises(Skipped, match="configuration problem"):
-        start({}).gate(verified=False)
-
-
-def test_a_diff_needs_no_proven_connection(start, stack_config, control):
-    process = start({**stack_config, "mypos:clientSecret": "not-the-right-secret"})
-
-    assert isinstance(process.gate(verified=False), DeploymentContext)
     assert control.requests() == []
 
 
@@ -84,7 +128,7 @@ def test_an_unreachable_api_fails_the_gate_naming_the_setting_to_check(start, st
     process = start({**stack_config, "mypos:apiUrl": "http://127.0.0.1:9/v1", "mypos:maxRetries": "0"})
 
     with pytest.raises(ProcessStopped) as first:
-        process.gate()
+        process.gate(Proof.WHOLE)
 
     assert "cannot reach the myPOS Webhook API" in str(first.value)
     assert "check mypos:apiUrl (http://127.0.0.1:9/v1), the network" in str(first.value)
@@ -163,4 +207,4 @@ def test_a_bad_log_level_is_a_configuration_problem_naming_the_variable(start, s
     monkeypatch.setenv("MYPOS_LOG_LEVEL", "chatty")
 
     with pytest.raises(ProcessStopped, match="MYPOS_LOG_LEVEL is 'chatty': use one of DEBUG, INFO, WARNING, ERROR"):
-        start(stack_config).gate()
+        start(stack_config).gate(Proof.TOKEN)
