@@ -48,6 +48,9 @@ def three(emulator: Emulator, scripted: ScriptedReceiver, api_for_demo: Any, wai
     api_for_demo(scripted.url)
     emulator.update_settings(delivery_retry_delays=[0.0])
     found = {"first-time": emit(emulator, "first-time")}
+    # Deliveries go out on the emulator's sender thread: the next answer is armed only once this one arrived,
+    # or a slow machine hands first-time the 500 meant for recovered.
+    wait_until(lambda: scripted.arrived.qsize() == 1)
     scripted.answer_with(500, then=200)
     found["recovered"] = emit(emulator, "recovered")
     wait_until(lambda: scripted.arrived.qsize() == 3)
