@@ -257,12 +257,7 @@ func (h *nodeHost) InstallDependencies(
 	if err != nil {
 		return err
 	}
-	stdout := host.StreamWriter(func(b []byte) error {
-		return stream.Send(&pulumirpc.InstallDependenciesResponse{Stdout: b})
-	})
-	stderr := host.StreamWriter(func(b []byte) error {
-		return stream.Send(&pulumirpc.InstallDependenciesResponse{Stderr: b})
-	})
+	stdout, stderr := host.InstallOutput(stream)
 	_, err = npm.Install(stream.Context(), options.packageManager, req.GetInfo().GetProgramDirectory(),
 		false /*production*/, stdout, stderr)
 	return err

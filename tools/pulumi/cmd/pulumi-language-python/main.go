@@ -107,12 +107,7 @@ func (h *pythonHost) InstallDependencies(
 	if err != nil {
 		return err
 	}
-	stdout := host.StreamWriter(func(b []byte) error {
-		return stream.Send(&pulumirpc.InstallDependenciesResponse{Stdout: b})
-	})
-	stderr := host.StreamWriter(func(b []byte) error {
-		return stream.Send(&pulumirpc.InstallDependenciesResponse{Stderr: b})
-	})
+	stdout, stderr := host.InstallOutput(stream)
 	return tc.InstallDependencies(stream.Context(), req.GetInfo().GetProgramDirectory(),
 		req.GetUseLanguageVersionTools(), true /*showOutput*/, stdout, stderr)
 }

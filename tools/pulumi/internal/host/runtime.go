@@ -131,6 +131,17 @@ func (w StreamWriter) Write(p []byte) (int, error) {
 
 var _ io.Writer = StreamWriter(nil)
 
+// InstallOutput is where an InstallDependencies answer writes: the stream's stdout and stderr messages.
+func InstallOutput(stream pulumirpc.LanguageRuntime_InstallDependenciesServer) (stdout, stderr io.Writer) {
+	stdout = StreamWriter(func(b []byte) error {
+		return stream.Send(&pulumirpc.InstallDependenciesResponse{Stdout: b})
+	})
+	stderr = StreamWriter(func(b []byte) error {
+		return stream.Send(&pulumirpc.InstallDependenciesResponse{Stderr: b})
+	})
+	return stdout, stderr
+}
+
 // Setting is one thing the engine tells a program about its run.
 type Setting struct{ Name, Value string }
 
